@@ -1,0 +1,175 @@
+"""Turn one scraped ad into clean text: HTML to lines, Unicode, glued seams, portal boilerplate.
+
+The cleaned text is what every later stage reads, and what duty offsets refer to.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import simplemma
+import yaml
+from bs4 import BeautifulSoup
+
+from .resources import lexicon_path
+
+MAX_CHARS = 20_000
+"""Longer ads are cut here (scraped ads rarely pass 10,000 characters)."""
+
+_HTML_HINT = re.compile(r"<(?:[a-zA-Z][a-zA-Z0-9]*\b[^<>]*|/[a-zA-Z][a-zA-Z0-9]*\s*)>|&(?:[a-zA-Z]{2,8}|#\d{2,5}|#x[0-9a-fA-F]{2,4});")
+_BLOCK_TAGS = ("p", "div", "li", "ul", "ol", "tr", "table", "section", "article",
+               "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "dd", "dt")
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_BLANK_LINES = re.compile(r" *\n[ \n]*")
+_LETTER_RUN = re.compile(r"[^\W\d_]{3,}")
+_CASE_SEAM = re.compile(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑ])")
+# A full stop, colon, closing bracket or exclamation glued to the next capitalised word.
+_PUNCT_SEAM = re.compile(r"(?<=[a-záéíóúñü)\]0-9][.:!?])(?=[¿¡]?[A-ZÁÉÍÓÚÑ][a-záéíóúñü])|(?<=[a-záéíóúñü][)\]])(?=[A-ZÁÉÍÓÚÑ][a-záéíóúñü])")
+
+
+@dataclass(frozen=True)
+class CleanText:
+    text: str
+    status: str  # ok, empty, not_spanish, garbled
+    message: str = ""
+
+
+@lru_cache(maxsize=1)
+def _brands() -> frozenset[str]:
+    lines = lexicon_path("brands.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def _boilerplate() -> tuple[int, list[re.Pattern[str]], re.Pattern[str] | None]:
+    spec = yaml.safe_load(lexicon_path("boilerplate.yaml").read_text(encoding="utf-8"))
+    strip = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in spec.get("strip_through", [])]
+    cut = spec.get("cut_from", [])
+    return int(spec.get("head_chars", 600)), strip, (re.compile("|".join(cut), re.IGNORECASE) if cut else None)
+
+
+def html_to_text(text: str) -> str:
+    """Render HTML as text with one line per block element (each ``<li>`` its own line)."""
+    if not _HTML_HINT.search(text):
+        return text
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template"]):
+        tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    rendered = soup.get_text()
+    # Entities that were double-escaped in the source ("&amp;lt;") survive one pass.
+    return html.unescape(rendered) if "&" in rendered else rendered
+
+
+def _split_glued_word(word: str) -> str:
+    if word.lower() in _brands():
+        return word
+    pieces = _CASE_SEAM.split(word)
+    if len(pieces) == 1:
+        return word
+    out: list[str] = []
+    i = 0
+    while i < len(pieces):
+        for j in range(len(pieces), i + 1, -1):
+            if "".join(pieces[i:j]).lower() in _brands():
+                out.append("".join(pieces[i:j]))
+                i = j
+                break
+        else:
+            piece = pieces[i]
+            # "iPhone"-like: a one-letter lower-case head belongs to what follows.
+            if len(piece) == 1 and i + 1 < len(pieces):
+                pieces[i + 1] = piece + pieces[i + 1]
+            else:
+                out.append(piece)
+            i += 1
+    return " ".join(out)
+
+
+def repair_seams(text: str) -> str:
+    """Separate words glued where HTML was stripped, keeping camel-case brand names whole.
+
+    >>> repair_seams("Resumen del PuestoEstamos buscando. Manejo de TikTok")
+    'Resumen del Puesto Estamos buscando. Manejo de TikTok'
+    """
+    text = _PUNCT_SEAM.sub(" ", text)
+    return _LETTER_RUN.sub(lambda m: _split_glued_word(m.group()), text)
+
+
+def strip_boilerplate(text: str) -> str:
+    head_chars, strip_through, cut_from = _boilerplate()
+    for pattern in strip_through:
+        match = pattern.search(text, 0, head_chars + 400)
+        if match and match.start() < head_chars:
+            text = text[match.end():]
+    if cut_from is not None:
+        match = cut_from.search(text)
+        if match and match.start() > 0:
+            text = text[: match.start()]
+    return text
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFC", text)
+    text = _INVISIBLE.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
+    text = _CONTROL.sub(" ", text)
+    text = _SPACES.sub(" ", text)
+    return _BLANK_LINES.sub("\n", text).strip()
+
+
+_WORD = re.compile(r"[^\W\d_]+")
+_SPANISH_FUNCTION_WORDS = frozenset(
+    "de la el en y que los del las para con por una un se su al lo como más es o tu sus nuestro nuestra".split())
+_ENGLISH_FUNCTION_WORDS = frozenset(
+    "the and of to in for with you we our is are will be this on as an or your at from".split())
+
+
+def is_spanish(text: str) -> tuple[bool, str]:
+    """Decide by function words; fall back to simplemma's word recognition for short stubs."""
+    words = _WORD.findall(text[:2000].lower())
+    spanish = sum(w in _SPANISH_FUNCTION_WORDS for w in words)
+    english = sum(w in _ENGLISH_FUNCTION_WORDS for w in words)
+    if spanish + english >= 4:
+        return spanish >= english, f"{english} English and {spanish} Spanish function words"
+    share = dict(simplemma.langdetect(text[:500], lang=("es",))).get("es", 0.0)
+    # Short title-like stubs ("Empleo: Director de sucursales") are given the benefit of the doubt.
+    return share >= 0.2, f"{share:.0%} of words recognised as Spanish"
+
+
+def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:
+    """Clean one ad's text and decide whether it can be analysed.
+
+    Returns the cleaned text with a status: ``ok``, ``empty`` (nothing left),
+    ``garbled`` (mostly not letters, e.g. binary junk) or ``not_spanish``.
+    """
+    raw = raw[: max_chars * 2]
+    junk = len(_CONTROL.findall(raw))
+    if junk > 0.1 * len(raw):
+        return CleanText("", "garbled", f"{junk / len(raw):.0%} of the characters are control or undecodable bytes")
+    text = normalise(html_to_text(raw))
+    text = strip_boilerplate(repair_seams(text)).strip()
+    message = ""
+    if len(text) > max_chars:
+        message = f"text cut at {max_chars:,} of {len(text):,} characters"
+        text = text[:max_chars]
+    if not text:
+        return CleanText("", "empty", "the ad has no text")
+    visible = len(text) - text.count(" ") - text.count("\n")
+    letters = sum(ch.isalpha() for ch in text)
+    if letters < 0.25 * visible:
+        return CleanText(text, "garbled", f"only {letters / visible:.0%} of the characters are letters")
+    spanish, evidence = is_spanish(text)
+    if not spanish:
+        return CleanText(text, "not_spanish", f"the text does not look Spanish ({evidence})")
+    return CleanText(text, "ok", message)

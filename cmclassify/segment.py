@@ -1,0 +1,347 @@
+"""Find an ad's sections and cut its duties the way the codebook does ("Unit 1: the duty").
+
+Works on the cleaned text with character offsets; the spaCy components at the
+bottom write the results into ``doc.spans["sections"]`` and ``doc.spans["duties"]``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import simplemma
+import yaml
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from .resources import lexicon_path
+
+SECTION_LABELS = ("intro", "summary", "duties", "requirements", "offer", "company", "apply")
+"""``intro`` is text before any header; the others follow the headers in ``data/lexicons/sections.yaml``."""
+
+# Sections whose sentences are never duties, even in an ad without a task list.
+_NOT_DUTY_SECTIONS = frozenset({"requirements", "offer", "company", "apply"})
+_ABBREVIATIONS = frozenset("etc ej ej. sr sra srta lic ing dr dra av aprox tel nro núm pág dpto depto prof".split())
+_FUNCTION_WORDS = frozenset(
+    "de del la el las los y e o u a al en con para por como su sus tu tus nuestro nuestra nuestros nuestras "
+    "un una unos unas que sobre entre desde hasta según sin ante bajo tras vía".split())
+# Nouns and adjectives ending like infinitives, which must not open a task sentence.
+_NOT_INFINITIVES = frozenset(
+    "lugar mujer hogar militar familiar similar popular regular titular auxiliar escolar celular particular "
+    "bar par mar azar placer poder deber taller alquiler líder lider máster master póster super súper "
+    "nivel ser tener estar contar saber vivir haber mayor menor mejor peor ayer primer tercer "
+    "solar dólar dolar collar pilar sugar jugar".split())
+_CONNECTORS = frozenset("también además y e luego asimismo".split())
+# Futures that describe the job's conditions, not a task: trabajarás, formarás parte, podrás…
+_NOT_TASK_FUTURE_STEMS = frozenset(
+    "trabaja forma reporta conta cont pod tend recibi se esta crece aprende disfruta suma incorpora integra "
+    "depende pertenece gana cobra desarrolla encontra viaja cuenta".split())
+_ALWAYS_TASK_PHRASES = re.compile(
+    r"^(?:vas a|va a|van a|te vas a|te encargar[aá]s|se encargar[aá]|(?:ser[aá]s?|estar[aá]s?) (?:el |la )?(?:responsable|encargad[oa]|a cargo)|"
+    r"responsable de|a cargo de|tendr[aá]s? a (?:tu |su )?cargo|el objetivo (?:del puesto|de la posici[oó]n|del rol) es|"
+    r"(?:la |su |tu )?(?:funci[oó]n|tarea|misi[oó]n) (?:principal )?ser[aá]|consiste en|para (?:gestionar|desarrollar|llevar|administrar|crear|manejar))",
+    re.IGNORECASE)
+_NOT_DUTY_PATTERNS = re.compile(
+    r"env[ií](?:a|á|e|ar|anos|ar(?:nos)?) (?:tu |su |el )?(?:cv|c\.v|curr[ií]cul|hoja de vida|portfolio|portafolio)|"
+    r"postul[aá](?:te|rse|ción)|post[uú]late|hoja de vida|\bcv\b|curr[ií]cul|https?://|www\.|\S+@\S+|"
+    r"\blunes a (?:viernes|s[aá]bado)|\bhorario\b|\bsueldo\b|\bsalario\b|remuneraci[oó]n|\$ ?\d|"
+    r"\bedad\b|\bexcluyente\b$|^modalidad\b|\bhome office\b|^zona\b|^prestaciones\b|^(?:tipo de )?contrato\b|^jornada\b",
+    re.IGNORECASE)
+# Bullets, arrows, check marks, geometric shapes and emoji all open list items.
+_BULLET_CHARS = "•·‣⁃∙\u2190-\u21ff\u2500-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+_SEPARATORS = re.compile(
+    r"\n|;"
+    r"|[" + _BULLET_CHARS + r"][\ufe0f\u200d" + _BULLET_CHARS + r"]*"
+    r"|(?:(?<=\s)|(?<=^)|(?<=[.:;)]))[-–—*+](?=\s*[^\W\d_¿¡])"
+    r"|(?:(?<=\s)|(?<=^)|(?<=:))(?<![\d.,$])(?:\d{1,2}[.)]|[a-hA-H]\))(?=\s+[^\W\d_¿¡])",
+    re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[¿¡\"“(]?[A-ZÁÉÍÓÚÑ])|(?<=\.\))\s+(?=[A-ZÁÉÍÓÚÑ])")
+_CAPITALISED_WORD = re.compile(r"\s+(?=([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\b)")
+_TRIM_HEAD = re.compile(r"^[\s" + _BULLET_CHARS + r"\-–—*+.,:;)]+")
+_TRIM_TAIL = re.compile(r"[\s.,;:]+$")
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A stretch of the ad under one header; ``start``/``end`` exclude the header itself."""
+
+    label: str
+    start: int
+    end: int
+    header: str = ""
+
+
+@dataclass(frozen=True)
+class Duty:
+    start: int
+    end: int
+    section: str
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    headers: re.Pattern[str]
+    cues: re.Pattern[str]
+    openers: frozenset[str]
+
+
+def _alternation(groups: dict[str, list[str]]) -> re.Pattern[str]:
+    parts = [f"(?P<{label}>" + "|".join(f"(?:{p})" for p in patterns) + ")" for label, patterns in groups.items()]
+    return re.compile(r"(?<![\w¿¡])(?:" + "|".join(parts) + r")(?![\w])", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(sections_file: Path | None = None, openers_file: Path | None = None) -> _Lexicon:
+    spec = yaml.safe_load((sections_file or lexicon_path("sections.yaml")).read_text(encoding="utf-8"))
+    openers = yaml.safe_load((openers_file or lexicon_path("duty_starts.yaml")).read_text(encoding="utf-8"))
+    return _Lexicon(_alternation(spec["headers"]), _alternation(spec["cues"]),
+                    frozenset(w.lower() for w in openers["openers"]))
+
+
+def _prev_char(text: str, i: int) -> str:
+    j = i - 1
+    while j >= 0 and text[j] in " \t":
+        j -= 1
+    return text[j] if j >= 0 else ""
+
+
+def _next_char(text: str, i: int) -> str:
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return text[i] if i < len(text) else ""
+
+
+def _is_symbol(ch: str) -> bool:
+    return bool(ch) and not ch.isalnum() and unicodedata.category(ch)[0] in "SP" and ch not in ",(/'\"«“"
+
+
+_STRONG_HEADERS = frozenset(
+    "funciones responsabilidades tareas actividades requisitos requerimientos beneficios ofrecemos".split())
+
+
+def _at_boundary(text: str, start: int, *, allow_after_word: bool) -> bool:
+    before = _prev_char(text, start)
+    if before == "" or before in "\n.!?:;)]" or _is_symbol(before):
+        return True
+    if allow_after_word and before.isalpha():
+        previous = _WORDS.findall(text[max(0, start - 30):start])
+        return bool(previous) and previous[-1].lower() not in _FUNCTION_WORDS
+    return False
+
+
+def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
+    """Split the text into sections at the headers and section cues it contains.
+
+    A "mission" header ("Tu misión:") becomes ``duties`` in an ad without a
+    functions header and ``summary`` in one with it.
+    """
+    lexicon = lexicon or load_lexicon()
+    marks: list[tuple[int, int, str, str]] = []  # (header start, body start, label, header text)
+    for match in lexicon.headers.finditer(text):
+        phrase = match.group()
+        after = _next_char(text, match.end())
+        capitalised = phrase.lstrip("¿¡")[:1].isupper()
+        if after == ":":
+            # "…y tus tareas van a ser:" introduces a list even mid-sentence.
+            ok = phrase.lower().startswith(("tus ", "sus ")) or _at_boundary(
+                text, match.start(), allow_after_word=capitalised)
+        elif capitalised and (after in ("", "\n") or after.isupper() or after.isdigit() or _is_symbol(after)):
+            ok = _at_boundary(text, match.start(), allow_after_word=phrase.lower() in _STRONG_HEADERS)
+        else:
+            ok = False
+        if ok:
+            body = match.end()
+            while body < len(text) and text[body] in " \t:":
+                body += 1
+            marks.append((match.start(), body, match.lastgroup or "intro", phrase))
+    for match in lexicon.cues.finditer(text):
+        if match.group()[:1].isupper() and _at_boundary(text, match.start(), allow_after_word=False):
+            marks.append((match.start(), match.start(), match.lastgroup or "intro", ""))
+    marks.sort()
+    mission_label = "summary" if any(label == "duties" for _, _, label, _ in marks) else "duties"
+    sections: list[Section] = []
+    label, body, header = "intro", 0, ""
+    for head_start, body_start, next_label, next_header in marks:
+        if head_start < body:  # overlaps the previous header
+            continue
+        sections.append(Section(label, body, head_start, header))
+        label = mission_label if next_label == "mission" else next_label
+        body, header = body_start, next_header
+    sections.append(Section(label, body, len(text), header))
+    return [s for s in sections if s.end > s.start or s.header]
+
+
+def _is_infinitive(word: str) -> bool:
+    return (len(word) > 3 and word.endswith(("ar", "er", "ir", "arse", "erse", "irse", "arlo", "erlo", "irlo"))
+            and word not in _NOT_INFINITIVES)
+
+
+def _opens_duty(word: str, lexicon: _Lexicon) -> bool:
+    """Whether a capitalised word can open a duty in a list run together without bullets."""
+    lower = word.lower()
+    return (lower in lexicon.openers or _is_infinitive(lower)
+            or lower.endswith(("ción", "sión", "miento", "cion", "sion")))
+
+
+def _looks_like_title(piece: str) -> bool:
+    """A job title repeated as the first line: "Responsable de Redes Sociales (media jornada)"."""
+    words = [w for w in _WORDS.findall(piece) if w.lower() not in _FUNCTION_WORDS]
+    return 0 < len(words) <= 8 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
+
+
+def _is_task_led(piece: str, lexicon: _Lexicon) -> bool:
+    """A sentence that names work the hire does: verb-led, noun-led or 'Serás responsable de…'."""
+    if _ALWAYS_TASK_PHRASES.match(piece):
+        return True
+    words = _WORDS.findall(piece[:80])
+    while words and words[0].lower() in _CONNECTORS:
+        words = words[1:]
+    if not words:
+        return False
+    first = words[0].lower()
+    if _is_infinitive(first) or first.endswith(("ción", "sión", "cion", "sion")) and len(words) > 1 and words[1].lower() in ("de", "del", "y"):
+        return True
+    if first.endswith(("rás", "rá")) and len(first) > 4:  # future: gestionarás, publicará
+        return first[: -3 if first.endswith("rás") else -2] not in _NOT_TASK_FUTURE_STEMS
+    if first.endswith(("á", "é", "í")) and len(first) > 3:  # voseo imperative: Gestioná, Creá, Escribí
+        lemma = simplemma.lemmatize(first, lang="es")
+        return lemma != first and lemma.endswith(("ar", "er", "ir"))
+    return False
+
+
+def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capitals: bool) -> list[tuple[int, int]]:
+    """Cut a section into items at bullets, numbers, line breaks, semicolons and sentence ends."""
+    cuts: list[tuple[int, int]] = []
+    region = text[start:end]
+    for match in _SEPARATORS.finditer(region):
+        cuts.append((match.start(), match.end()))
+    for match in _SENTENCE_END.finditer(region):
+        words = _WORDS.findall(region[max(0, match.start() - 8): match.start()])
+        last = words[-1].lower() if words else ""
+        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+            continue
+        cuts.append((match.start(), match.end()))
+    if split_on_capitals:
+        depth = 0
+        paren_at = [0] * (len(region) + 1)
+        for i, ch in enumerate(region):
+            depth += ch == "("
+            depth -= ch == ")" and depth > 0
+            paren_at[i + 1] = depth
+        for match in _CAPITALISED_WORD.finditer(region):
+            if paren_at[match.start()] or not _opens_duty(match.group(1), lexicon):
+                continue
+            before = _WORDS.findall(region[max(0, match.start() - 20): match.start()])
+            prev_char = region[match.start() - 1] if match.start() else ""
+            if prev_char == ")" or (before and before[-1].lower() not in _FUNCTION_WORDS and prev_char not in ",:/-("):
+                cuts.append((match.start(), match.end()))
+    cuts.sort()
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for cut_start, cut_end in cuts + [(len(region), len(region))]:
+        if cut_start >= cursor:
+            spans.append((cursor, cut_start))
+            cursor = cut_end
+        else:
+            cursor = max(cursor, cut_end)
+    trimmed = []
+    for a, b in spans:
+        piece = region[a:b]
+        head = len(piece) - len(_TRIM_HEAD.sub("", piece))
+        tail_piece = _TRIM_TAIL.sub("", piece[head:])
+        if tail_piece.count("(") > tail_piece.count(")") and piece[head:].rstrip().endswith(")"):
+            tail_piece = piece[head:].rstrip(" .;,:")
+        if tail_piece:
+            trimmed.append((start + a + head, start + a + head + len(tail_piece)))
+    return trimmed
+
+
+def _words_key(text: str) -> str:
+    return " ".join(w.lower() for w in _WORDS.findall(text))
+
+
+def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexicon | None = None) -> list[Duty]:
+    """The duties of one ad, in order, as offsets into ``text``.
+
+    Items of a functions section are duties; an ad without one takes its
+    task-led sentences from the sections that are not requirements, offer,
+    company or application text.
+    """
+    lexicon = lexicon or load_lexicon()
+    sections = sections if sections is not None else find_sections(text, lexicon)
+    listed = [s for s in sections if s.label == "duties"]
+    duties: list[Duty] = []
+    for section in listed:
+        for a, b in _pieces(text, section.start, section.end, lexicon, split_on_capitals=True):
+            piece = text[a:b]
+            if len(_WORDS.findall(piece)) >= 2 and not _NOT_DUTY_PATTERNS.search(piece):
+                duties.append(Duty(a, b, section.label))
+    if not duties:
+        for section in sections:
+            if section.label in _NOT_DUTY_SECTIONS:
+                continue
+            # A bulleted list with no header is read as a task list: noun-led items count too.
+            bulleted = len(_SEPARATORS.findall(text, section.start, section.end)) >= 3
+            for a, b in _pieces(text, section.start, section.end, lexicon, split_on_capitals=False):
+                piece = text[a:b]
+                words = _WORDS.findall(piece)
+                task_led = (len(words) >= 3 and _is_task_led(piece, lexicon)) or (
+                    bulleted and len(words) >= 2 and _opens_duty(words[0], lexicon))
+                opening_title = a == len(text) - len(text.lstrip()) and _looks_like_title(piece)
+                if task_led and not opening_title and not _NOT_DUTY_PATTERNS.search(piece):
+                    duties.append(Duty(a, b, section.label))
+    seen: set[str] = set()
+    unique = []
+    for duty in duties:
+        key = _words_key(text[duty.start:duty.end])
+        if key not in seen:
+            seen.add(key)
+            unique.append(duty)
+    return unique
+
+
+@Language.factory("cmclassify_sections", default_config={"sections_file": None})
+def make_section_tagger(nlp: Language, name: str, sections_file: str | None) -> "SectionTagger":
+    return SectionTagger(Path(sections_file) if sections_file else None)
+
+
+@Language.factory("cmclassify_duties", default_config={"openers_file": None, "sections_file": None})
+def make_duty_segmenter(nlp: Language, name: str, openers_file: str | None, sections_file: str | None) -> "DutySegmenter":
+    return DutySegmenter(Path(sections_file) if sections_file else None, Path(openers_file) if openers_file else None)
+
+
+class SectionTagger:
+    """Writes ``doc.spans["sections"]``, one span per section labelled with its section name."""
+
+    def __init__(self, sections_file: Path | None = None):
+        self.lexicon = load_lexicon(sections_file)
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for section in find_sections(doc.text, self.lexicon):
+            span = doc.char_span(section.start, section.end, label=section.label, alignment_mode="expand")
+            if span is not None and len(span):
+                spans.append(span)
+        doc.spans["sections"] = spans
+        return doc
+
+
+class DutySegmenter:
+    """Writes ``doc.spans["duties"]``; each span's label is the section it was found in."""
+
+    def __init__(self, sections_file: Path | None = None, openers_file: Path | None = None):
+        self.lexicon = load_lexicon(sections_file, openers_file)
+
+    def __call__(self, doc: Doc) -> Doc:
+        sections = [Section(s.label_, s.start_char, s.end_char) for s in doc.spans.get("sections", [])]
+        spans = []
+        for duty in cut_duties(doc.text, sections or None, self.lexicon):
+            span = doc.char_span(duty.start, duty.end, label=duty.section, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+        doc.spans["duties"] = spans
+        return doc

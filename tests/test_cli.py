@@ -1,0 +1,41 @@
+import json
+
+import pandas as pd
+
+from cmclassify.cli import main
+from tests.conftest import DEV_GOLD, needs_dev_gold
+
+
+def test_analyse_writes_tables(tmp_path, capsys):
+    source = tmp_path / "ads.jsonl"
+    source.write_text(json.dumps({"ad_id": "x", "title": "CM", "description": "Funciones: - Responder mensajes - Crear contenido"}),
+                      encoding="utf-8")
+    assert main(["analyse", str(source), "-o", str(tmp_path / "out"), "--format", "parquet", "--no-progress"]) == 0
+    assert pd.read_parquet(tmp_path / "out" / "duties.parquet")["text"].tolist() == ["Responder mensajes", "Crear contenido"]
+    assert "1 ads" in capsys.readouterr().out
+
+
+def test_missing_file_is_one_clear_line(tmp_path, capsys):
+    assert main(["analyse", str(tmp_path / "missing.csv"), "-o", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cmclassify: error:") and "no such file" in err and "Traceback" not in err
+
+
+def test_usage_errors_exit_2(capsys):
+    for argv in (["analyse"], ["bogus"], ["analyse", "x.csv", "-o", "out", "--format", "xlsx"]):
+        try:
+            main(argv)
+        except SystemExit as exc:
+            assert exc.code == 2
+        else:
+            raise AssertionError(f"{argv} did not exit")
+
+
+@needs_dev_gold
+def test_evaluate_json(capsys):
+    assert main(["evaluate", str(DEV_GOLD), "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    extraction = scores["duty_extraction"]
+    assert extraction["gold"] > 0 and 0 <= extraction["f1"] <= 1
+    # The bar for duty extraction on the dev ads.
+    assert extraction["f1"] >= 0.85 and extraction["precision"] >= 0.85

@@ -1,0 +1,115 @@
+import pytest
+
+from cmclassify import load_nlp
+from cmclassify.clean import clean
+from cmclassify.segment import cut_duties, find_sections
+
+
+def duties(text):
+    cleaned = clean(text).text
+    return [cleaned[d.start:d.end] for d in cut_duties(cleaned)]
+
+
+TASKS = ["Gestionar las redes sociales de la marca", "Responder mensajes y comentarios", "Crear contenido para Instagram"]
+
+
+@pytest.mark.parametrize("bullet", ["•", "-", "*", "·", "✓", "✅", "👉", "▪", "➤", "–"])
+def test_every_bullet_style(bullet):
+    text = "Funciones:\n" + "\n".join(f"{bullet} {t}" for t in TASKS) + "\nRequisitos:\n- Experiencia de 2 años"
+    assert duties(text) == TASKS
+
+
+@pytest.mark.parametrize("bullet", ["•", "-", "✓", "👉"])
+def test_bullets_on_one_line(bullet):
+    text = "Funciones: " + " ".join(f"{bullet} {t}." for t in TASKS) + " Requisitos: experiencia de 2 años."
+    assert duties(text) == TASKS
+
+
+@pytest.mark.parametrize("numbering", ["{n}.", "{n})", "{letter})"])
+def test_numbered_lists(numbering):
+    items = [numbering.format(n=i + 1, letter="abc"[i]) + " " + t for i, t in enumerate(TASKS)]
+    assert duties("Tareas:\n" + "\n".join(items)) == TASKS
+
+
+@pytest.mark.parametrize("header", [
+    "Funciones:", "Funciones", "FUNCIONES:", "Responsabilidades:", "Responsabilidades", "Tareas principales:",
+    "¿Qué vas a hacer?", "Tu día a día:", "Principales responsabilidades:", "Tus principales responsabilidades serán:",
+    "¿Cuáles serán tus funciones?", "Funciones del puesto:", "🎯 Responsabilidades",
+])
+def test_duty_headers_with_and_without_colons(header):
+    text = f"Somos una empresa de moda. {header} {TASKS[0]}. {TASKS[1]}. Requisitos: Experiencia previa. Ofrecemos: Buen clima."
+    assert duties(text) == TASKS[:2]
+
+
+def test_glued_headers():
+    text = "Empresa de indumentaria.Responsabilidades Definir la estrategia de contenidos. Planificar el calendario editorial.RequisitosExperiencia previa en moda."
+    assert duties(text) == ["Definir la estrategia de contenidos", "Planificar el calendario editorial"]
+
+
+def test_items_run_together_without_bullets():
+    text = ("Responsabilidades: Gestión de redes sociales (Instagram, Facebook, TikTok, etc.) Creación y planificación de "
+            "contenido Respuesta de mensajes y comentarios Seguimiento de métricas Requisitos: Experiencia")
+    assert duties(text) == ["Gestión de redes sociales (Instagram, Facebook, TikTok, etc.)",
+                            "Creación y planificación de contenido", "Respuesta de mensajes y comentarios",
+                            "Seguimiento de métricas"]
+
+
+def test_semicolons_separate_duties_but_commas_do_not():
+    text = "Funciones: responder mensajes, moderar comentarios y publicar historias; diseñar piezas en Canva; medir el alcance"
+    assert duties(text) == ["responder mensajes, moderar comentarios y publicar historias", "diseñar piezas en Canva", "medir el alcance"]
+
+
+def test_requirements_benefits_and_application_are_not_duties():
+    text = ("Funciones:\n- Moderar la comunidad de la marca\n"
+            "Requisitos:\n- Gestionar equipos de 5 personas\n- Manejo de Canva\n"
+            "Beneficios:\n- Crecer en la empresa\n"
+            "Enviar CV a rrhh@empresa.com")
+    assert duties(text) == ["Moderar la comunidad de la marca"]
+
+
+def test_profile_sentence_after_the_list_is_not_a_duty():
+    text = "Tareas: Publicar contenido en Instagram. Responder consultas. Buscamos una persona proactiva que tenga ganas de crecer."
+    assert duties(text) == ["Publicar contenido en Instagram", "Responder consultas"]
+
+
+def test_repeated_list_is_counted_once():
+    text = "Funciones: - Responder mensajes - Crear contenido. Funciones: - Responder mensajes - Crear contenido."
+    assert duties(text) == ["Responder mensajes", "Crear contenido"]
+
+
+def test_without_a_functions_header_task_sentences_are_duties():
+    text = ("Somos una agencia de marketing en crecimiento. Serás responsable de gestionar las redes de nuestros clientes. "
+            "Vas a crear contenido para Instagram y TikTok. Requisitos: experiencia de 2 años.")
+    assert duties(text) == ["Serás responsable de gestionar las redes de nuestros clientes",
+                            "Vas a crear contenido para Instagram y TikTok"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Gestioná las redes de la marca y respondé a la comunidad",     # voseo (Argentina)
+    "Gestionarás las redes de la marca y la comunidad",              # tú future (Spain)
+    "El objetivo del puesto es administrar la presencia digital de la marca",
+])
+def test_task_sentences_in_every_register(sentence):
+    assert duties(f"Empresa de alimentos con 20 años en el mercado. {sentence}. Ofrecemos: buen clima laboral.") == [sentence]
+
+
+def test_summary_restating_the_list_is_skipped():
+    text = ("Tu misión: liderar la comunicación digital de la marca. "
+            "Responsabilidades: - Planificar el calendario editorial - Moderar comentarios")
+    assert duties(text) == ["Planificar el calendario editorial", "Moderar comentarios"]
+
+
+def test_sections_are_labelled():
+    labels = [s.label for s in find_sections("Intro. Funciones: Hacer. Requisitos: Saber. Beneficios: Obra social. ¿Cómo postularte? Mail.")]
+    assert labels == ["intro", "duties", "requirements", "offer", "apply"]
+
+
+def test_pipeline_writes_duty_spans_with_offsets_and_lemmas():
+    nlp = load_nlp()
+    assert nlp.pipe_names == ["cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties"]
+    doc = nlp("Funciones: Gestionar las redes sociales. Publicamos contenidos. Requisitos: experiencia.")
+    spans = doc.spans["duties"]
+    assert [s.text for s in spans] == ["Gestionar las redes sociales", "Publicamos contenidos"]
+    assert all(doc.text[s.start_char:s.end_char] == s.text for s in spans)
+    assert [t.lemma_ for t in spans[0]] == ["gestionar", "el", "red", "social"]
+    assert {s.label_ for s in doc.spans["sections"]} == {"duties", "requirements"}
