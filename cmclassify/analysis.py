@@ -16,6 +16,11 @@ AD_COLUMNS = {
     "warning": "something worth knowing about an analysed ad (text cut, id renamed)",
     "n_duties": "number of duties found",
     "clean_text": "the cleaned text that duty offsets refer to",
+    "share_marketing_sales": "share of the ad's duties labelled marketing_sales",
+    "share_communication_conversation": "share of the ad's duties labelled communication_conversation",
+    "share_other": "share of the ad's duties labelled other",
+    "orientation": "marketing_sales / communication_conversation when >= 60 % of the duties on that axis are; "
+                   "mixed otherwise; undetermined without such duties",
 }
 DUTY_COLUMNS = {
     "ad_id": "the ad the duty belongs to",
@@ -23,7 +28,12 @@ DUTY_COLUMNS = {
     "text": "the duty as written in the cleaned text (bullets and final full stop trimmed)",
     "start": "character offset of the duty in the ad's clean_text",
     "end": "end offset (exclusive) in clean_text",
-    "section": "the section the duty was found in: duties, mission, intro, summary…",
+    "section": "the section the duty was found in: duties, intro, summary…",
+    "label": "marketing_sales, communication_conversation or other",
+    "p_marketing_sales": "calibrated probability of marketing_sales",
+    "p_communication_conversation": "calibrated probability of communication_conversation",
+    "p_other": "calibrated probability of other",
+    "evidence": "the words (lemmas) that pushed the duty most towards its label",
 }
 FORMATS = ("csv", "parquet", "jsonl")
 
@@ -46,6 +56,8 @@ class Analysis:
         if ad_frame.empty:
             ad_frame = pd.DataFrame(columns=list(AD_COLUMNS))
         ad_frame["n_duties"] = ad_frame["n_duties"].astype("int64")
+        ordered = [c for c in AD_COLUMNS if c in ad_frame.columns]
+        ad_frame = ad_frame[ordered + [c for c in ad_frame.columns if c not in AD_COLUMNS]]
         duty_frame = pd.DataFrame(duties, columns=list(DUTY_COLUMNS))
         for column in ("duty_index", "start", "end"):
             duty_frame[column] = duty_frame[column].astype("int64")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .analysis import FORMATS
+from .classify import ModelError
 from .read import InputError
 
 
@@ -26,9 +27,21 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--id-col", default="ad_id", help="column holding the ad id (default: ad_id)")
     analyse.add_argument("--no-progress", action="store_true", help="no progress bar")
 
+    train = commands.add_parser("train", help="train the duty classifier (reproduces the shipped model from data/)")
+    train.add_argument("data", nargs="?", help="labelled duties: JSONL/CSV file or folder (default: the bundled data/duties)")
+    train.add_argument("-o", "--output", required=True, help="folder for the model and its card")
+    train.add_argument("--extra", action="append", default=[], metavar="FILE",
+                       help="more labelled duties (columns text, label) to train on; repeatable")
+    train.add_argument("--gold", help="gold ads JSONL to measure the new model on (recorded in its card)")
+    train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the card (0 to skip; default 5)")
+
+    info = commands.add_parser("info", help="print the model card")
+    info.add_argument("--model", help="model folder (default: the shipped model)")
+
     evaluate = commands.add_parser("evaluate", help="score the tool on gold ads labelled by the codebook")
     evaluate.add_argument("gold", help="gold JSONL file (the format of shared/eval/dev.jsonl)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.add_argument("--model", help="model folder to evaluate (default: the shipped model; you must trust it)")
     return parser
 
 
@@ -44,10 +57,39 @@ def _run_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_train(args: argparse.Namespace) -> int:
+    from .classify import train_model
+
+    card = train_model(args.output, data=args.data, extra=args.extra, gold=args.gold, cv_folds=args.cv)
+    metrics = card["metrics"]
+    print(f"trained on {card['training_data']['rows']} duties -> {args.output}")
+    for name, scores in metrics.items():
+        print(f"  {name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f}")
+    return 0
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    from .classify import read_card
+
+    card = read_card(args.model)
+    data = card["training_data"]
+    print(f"{card['model_version']} (format {card['format_version']}, created {card['created']})")
+    print(f"labels: {', '.join(card['labels'])}")
+    print(f"trained on {data['rows']} duties, sha256 {data['sha256'][:16]}…  {data['label_counts']}")
+    print(f"params: {card['params']}")
+    for name, scores in card["metrics"].items():
+        per_label = ", ".join(f"{k} {v:.3f}" for k, v in scores["f1"].items())
+        print(f"{name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f} ({per_label})")
+    print("intended use: support for HR review and research, not automated screening (see models/MODEL_CARD.md)")
+    return 0
+
+
 def _run_evaluate(args: argparse.Namespace) -> int:
+    from .classify import load_model
     from .evaluate import evaluate_file, format_report
 
-    scores = evaluate_file(args.gold)
+    model = load_model(args.model, trusted=True) if args.model else None
+    scores = evaluate_file(args.gold, model=model)
     print(json.dumps(scores, indent=2, ensure_ascii=False) if args.json else format_report(scores))
     return 0
 
@@ -55,10 +97,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        if args.command == "evaluate":
-            return _run_evaluate(args)
-        return _run_analyse(args)
-    except (InputError, OSError, ValueError) as exc:
+        runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info}.get(args.command, _run_analyse)
+        return runner(args)
+    except (InputError, ModelError, OSError, ValueError) as exc:
         print(f"cmclassify: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -58,18 +58,34 @@ def duty_extraction_scores(found_by_ad: Iterable[list[str]], gold_by_ad: Iterabl
     return {**prf(tp, n_found, n_gold), "found": n_found, "gold": n_gold, "matched": tp}
 
 
-def evaluate_file(path: str | Path) -> dict[str, Any]:
-    """Run the tool on the gold ads of ``path`` and score it."""
+def evaluate_file(path: str | Path, model: Any = None) -> dict[str, Any]:
+    """Run the tool on the gold ads of ``path`` and score every stage it has gold labels for."""
     import pandas as pd
 
+    from .classify import classify_duties, duty_scores
     from .pipeline import analyse
 
     gold = read_gold(path)
     frame = pd.DataFrame([{k: ad.get(k) for k in ("ad_id", "title", "description")} for ad in gold])
-    result = analyse(frame, progress=False)
-    found = [result.duties_of(ad["ad_id"])["text"].tolist() for ad in gold]
-    return {"gold_file": str(path), "n_ads": len(gold),
-            "duty_extraction": duty_extraction_scores(found, [[d["text"] for d in ad["duties"]] for ad in gold])}
+    result = analyse(frame, progress=False, model=model)
+    found_by_ad = [result.duties_of(ad["ad_id"]) for ad in gold]
+    gold_texts = [[d["text"] for d in ad["duties"]] for ad in gold]
+    scores: dict[str, Any] = {"gold_file": str(path), "n_ads": len(gold),
+                              "duty_extraction": duty_extraction_scores([f["text"].tolist() for f in found_by_ad], gold_texts)}
+
+    gold_duties = [d for ad in gold for d in ad["duties"]]
+    predicted = classify_duties([d["text"] for d in gold_duties], model, evidence=False)["label"].tolist()
+    scores["duty_classification"] = duty_scores([d["label"] for d in gold_duties], predicted)
+
+    matched_gold, matched_found = [], []
+    for found, ad, texts in zip(found_by_ad, gold, gold_texts):
+        for i, j in match_duties(found["text"].tolist(), texts):
+            matched_gold.append(ad["duties"][j]["label"])
+            matched_found.append(found["label"].iloc[i])
+    scores["end_to_end_labels"] = {"n": len(matched_gold),
+                                   "accuracy": sum(a == b for a, b in zip(matched_gold, matched_found)) / len(matched_gold)
+                                   if matched_gold else 0.0}
+    return scores
 
 
 def format_report(scores: dict[str, Any]) -> str:
@@ -77,5 +93,16 @@ def format_report(scores: dict[str, Any]) -> str:
     extraction = scores["duty_extraction"]
     lines += ["Duty extraction (word-set Jaccard >= 0.5, one to one)",
               f"  precision {extraction['precision']:.3f}   recall {extraction['recall']:.3f}   F1 {extraction['f1']:.3f}"
-              f"   ({extraction['matched']} matched, {extraction['found']} found, {extraction['gold']} gold)"]
+              f"   ({extraction['matched']} matched, {extraction['found']} found, {extraction['gold']} gold)", ""]
+    classification = scores["duty_classification"]
+    lines += [f"Duty classification on the {classification['n']} gold duty texts",
+              f"  accuracy {classification['accuracy']:.3f}   macro-F1 {classification['macro_f1']:.3f}"]
+    lines += [f"  F1 {label:28s} {f1:.3f}" for label, f1 in classification["f1"].items()]
+    labels = classification["confusion"]["labels"]
+    short = {"marketing_sales": "mkt_sales", "communication_conversation": "comm_conv", "other": "other"}
+    lines += ["  confusion (rows gold, columns predicted):", "  " + " " * 12 + "".join(f"{short[l]:>11s}" for l in labels)]
+    for label, row in zip(labels, classification["confusion"]["matrix"]):
+        lines.append(f"  {short[label]:>12s}" + "".join(f"{n:>11d}" for n in row))
+    end_to_end = scores["end_to_end_labels"]
+    lines += ["", f"Labels of duties matched end to end: accuracy {end_to_end['accuracy']:.3f} ({end_to_end['n']} duties)"]
     return "\n".join(lines)

@@ -13,7 +13,9 @@ import pandas as pd
 from spacy.language import Language
 from tqdm.auto import tqdm
 
+from .aggregate import label_shares, orientation
 from .analysis import AD_COLUMNS, DUTY_COLUMNS, Analysis
+from .classify import PROBA_COLUMNS, DutyClassifier, classify_duties, default_model, lemma_text_of_span
 from .clean import clean
 from .nlp import shared_nlp
 from .read import AdsInput, decode, normalise_frame
@@ -32,7 +34,7 @@ def _raw_text(value: Any) -> tuple[str | None, str]:
     return None, f"the text is a {type(value).__name__} ({str(value)[:40]!r}), not a string"
 
 
-def _analyse_frame(frame: pd.DataFrame, nlp: Language) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ads: list[dict[str, Any]] = []
     ready: list[tuple[int, str]] = []
     extra_columns = [c for c in frame.columns if c not in ("ad_id", "title", "description", "input_error", "input_warning")]
@@ -64,6 +66,8 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language) -> tuple[list[dict[str, A
             record[column] = value
 
     duties: list[dict[str, Any]] = []
+    lemmas: list[str] = []
+    duty_positions: list[int] = []
     for position, doc in _pipe_safely(nlp, ready, ads):
         record = ads[position]
         spans = doc.spans["duties"]
@@ -71,7 +75,29 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language) -> tuple[list[dict[str, A
         for index, span in enumerate(spans):
             duties.append({"ad_id": record["ad_id"], "duty_index": index, "text": span.text,
                            "start": span.start_char, "end": span.end_char, "section": span.label_})
+            lemmas.append(lemma_text_of_span(span))
+            duty_positions.append(position)
+    _label_duties(duties, lemmas, model)
+    labels_by_ad: dict[int, list[str]] = {}
+    for position, duty in zip(duty_positions, duties):
+        labels_by_ad.setdefault(position, []).append(duty["label"])
+    for position, record in enumerate(ads):
+        labels = labels_by_ad.get(position, [])
+        record.update(label_shares(labels))
+        record["orientation"] = orientation(labels)
     return ads, duties
+
+
+def _label_duties(duties: list[dict[str, Any]], lemmas: list[str], model: DutyClassifier) -> None:
+    """Classify every duty of the batch in one call and write the labels into the duty records."""
+    if not duties:
+        return
+    labelled = classify_duties(pd.DataFrame({"text": [d["text"] for d in duties], "lemmas": lemmas}), model)
+    for duty, row in zip(duties, labelled.itertuples(index=False)):
+        duty["label"] = row.label
+        for column in PROBA_COLUMNS:
+            duty[column] = getattr(row, column)
+        duty["evidence"] = row.evidence
 
 
 def _pipe_safely(nlp: Language, ready: list[tuple[int, str]], ads: list[dict[str, Any]]) -> Iterator[tuple[int, Any]]:
@@ -96,7 +122,7 @@ def _chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
 
 
 def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
-            progress: bool = True) -> Analysis:
+            progress: bool = True, model: DutyClassifier | None = None) -> Analysis:
     """Analyse job ads and return one row per ad (``.ads``) and one per duty (``.duties``).
 
     ``data`` is a DataFrame (columns ``description``, ``title``, ``ad_id`` by
@@ -105,14 +131,16 @@ def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "
     in input order with a ``status``: ``ok``, ``empty``, ``not_spanish``,
     ``garbled`` or ``error`` (the ``error`` column says why). A progress bar
     appears when the run lasts more than two seconds, unless ``progress=False``.
+    ``model`` replaces the shipped duty classifier (see :func:`cmclassify.load_model`).
     """
     frame = normalise_frame(data, text_col=text_col, title_col=title_col, id_col=id_col)
     nlp = shared_nlp()
+    model = model or default_model()
     ads: list[dict[str, Any]] = []
     duties: list[dict[str, Any]] = []
     with tqdm(total=len(frame), unit="ad", disable=not progress, delay=2) as bar:
         for chunk in _chunks(frame, BATCH_SIZE * 4):
-            chunk_ads, chunk_duties = _analyse_frame(chunk, nlp)
+            chunk_ads, chunk_duties = _analyse_frame(chunk, nlp, model)
             ads.extend(chunk_ads)
             duties.extend(chunk_duties)
             bar.update(len(chunk))
