@@ -21,7 +21,32 @@ AD_COLUMNS = {
     "share_other": "share of the ad's duties labelled other",
     "orientation": "marketing_sales / communication_conversation when >= 60 % of the duties on that axis are; "
                    "mixed otherwise; undetermined without such duties",
+    "is_cm_role": "the post is a community-manager / social-media role (codebook, Unit 2)",
+    "alchemist": "the ad expects one hire to fix what is a problem of the whole organisation",
+    "alchemist_score": "0-1, for ranking ads by how strongly they ask for an alchemist",
+    "alchemist_reasons": "letters that hold, e.g. 'A,B' (A outcome over-reach, B scope overload, "
+                         "C sole ownership, D facade, E mismatch); recorded also when the flag stays false",
+    "n_functions": "distinct functions the duties assign to the hire (scope overload at 5 or more)",
+    "functions": "those functions, comma-separated",
+    "follower_credential": "the candidate's own audience is treated as a qualification",
+    "hype_title": "the title inflates the role (experto, gurú, ninja, rockstar…)",
 }
+FINDING_COLUMNS = {
+    "ad_id": "the ad",
+    "flag": "alchemist, follower_credential or hype_title",
+    "reason": "A-E for alchemist findings, empty otherwise",
+    "reason_name": "outcome_overreach, scope_overload, sole_ownership, facade, mismatch, or the flag",
+    "evidence": "the quoted sentence, duty or title that triggered the finding",
+    "field": "where the offsets point: 'text' (the ad's clean_text) or 'title'",
+    "start": "start offset of the evidence",
+    "end": "end offset (exclusive)",
+    "detail": "extra detail (for scope overload: the functions counted)",
+    "explanation_es": "what the finding means, in Spanish",
+    "explanation_en": "what the finding means, in English",
+    "suggestion_es": "what the ad's author could change, in Spanish",
+    "suggestion_en": "what the ad's author could change, in English",
+}
+_FLAG_COLUMNS = ("is_cm_role", "alchemist", "follower_credential", "hype_title")
 DUTY_COLUMNS = {
     "ad_id": "the ad the duty belongs to",
     "duty_index": "position of the duty in the ad, from 0",
@@ -44,43 +69,70 @@ class Analysis:
 
     ``ads``: one row per input row, in input order (columns in ``AD_COLUMNS``,
     then any extra input columns). ``duties``: one row per duty found
-    (``DUTY_COLUMNS``).
+    (``DUTY_COLUMNS``). ``findings``: one row per piece of evidence behind a
+    flag (``FINDING_COLUMNS``). Columns are described in those dicts.
     """
 
     ads: pd.DataFrame
     duties: pd.DataFrame
+    findings: pd.DataFrame
 
     @classmethod
-    def from_records(cls, ads: list[dict[str, Any]], duties: list[dict[str, Any]]) -> "Analysis":
+    def from_records(cls, ads: list[dict[str, Any]], duties: list[dict[str, Any]],
+                     findings: list[dict[str, Any]]) -> "Analysis":
         ad_frame = pd.DataFrame(ads)
-        if ad_frame.empty:
-            ad_frame = pd.DataFrame(columns=list(AD_COLUMNS))
+        for column in AD_COLUMNS:
+            if column not in ad_frame.columns:
+                ad_frame[column] = pd.Series([None] * len(ad_frame), dtype=object)
         ad_frame["n_duties"] = ad_frame["n_duties"].astype("int64")
-        ordered = [c for c in AD_COLUMNS if c in ad_frame.columns]
-        ad_frame = ad_frame[ordered + [c for c in ad_frame.columns if c not in AD_COLUMNS]]
+        for column in _FLAG_COLUMNS:
+            ad_frame[column] = ad_frame[column].astype("boolean")
+        ad_frame["n_functions"] = ad_frame["n_functions"].astype("Int64")
+        ad_frame["alchemist_score"] = ad_frame["alchemist_score"].astype("float64")
+        ad_frame = ad_frame[list(AD_COLUMNS) + [c for c in ad_frame.columns if c not in AD_COLUMNS]]
         duty_frame = pd.DataFrame(duties, columns=list(DUTY_COLUMNS))
         for column in ("duty_index", "start", "end"):
             duty_frame[column] = duty_frame[column].astype("int64")
-        return cls(ad_frame.reset_index(drop=True), duty_frame)
+        finding_frame = pd.DataFrame(findings, columns=list(FINDING_COLUMNS))
+        for column in ("start", "end"):
+            finding_frame[column] = finding_frame[column].astype("int64")
+        return cls(ad_frame.reset_index(drop=True), duty_frame, finding_frame)
 
     def __len__(self) -> int:
         return len(self.ads)
 
     def __repr__(self) -> str:
         counts = self.ads["status"].value_counts().to_dict() if len(self.ads) else {}
-        return f"<Analysis: {len(self.ads)} ads {counts}, {len(self.duties)} duties>"
+        return f"<Analysis: {len(self.ads)} ads {counts}, {len(self.duties)} duties, {len(self.findings)} findings>"
 
     def duties_of(self, ad_id: str) -> pd.DataFrame:
         return self.duties[self.duties["ad_id"] == ad_id].reset_index(drop=True)
 
+    def findings_of(self, ad_id: str) -> pd.DataFrame:
+        return self.findings[self.findings["ad_id"] == ad_id].reset_index(drop=True)
+
+    def explain(self, ad_id: str | None = None, lang: str = "en") -> str:
+        """A plain-language account of one ad (the first, if no id is given): role, orientation,
+        duties with their labels and evidence, flags with the sentences that triggered them and suggestions."""
+        from .explain import explain_ad
+
+        if ad_id is None:
+            if self.ads.empty:
+                raise ValueError("the analysis holds no ads")
+            ad_id = str(self.ads["ad_id"].iloc[0])
+        rows = self.ads[self.ads["ad_id"] == ad_id]
+        if rows.empty:
+            raise KeyError(f"no ad with id {ad_id!r}")
+        return explain_ad(rows.iloc[0], self.duties_of(ad_id), self.findings_of(ad_id), lang)
+
     def save(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-        """Write ``ads.<fmt>`` and ``duties.<fmt>`` into ``out_dir``; returns the paths."""
+        """Write ``ads.<fmt>``, ``duties.<fmt>`` and ``findings.<fmt>`` into ``out_dir``; returns the paths."""
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = []
-        for name, frame in (("ads", self.ads), ("duties", self.duties)):
+        for name, frame in (("ads", self.ads), ("duties", self.duties), ("findings", self.findings)):
             path = out / f"{name}.{fmt}"
             write_table(frame, path, fmt)
             paths.append(path)

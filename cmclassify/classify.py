@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
@@ -30,47 +28,38 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 
+from .nlp import SimplemmaLemmatizer, fold, shared_nlp
 from .resources import data_dir, models_dir
 
 LABELS = ("marketing_sales", "communication_conversation", "other")
 PROBA_COLUMNS = tuple(f"p_{label}" for label in LABELS)
+# Evidence terms starting or ending with a function word ("el venta") read badly; the content word alone says it.
+_STOP_WORDS = frozenset(fold(w) for w in SPANISH_STOP_WORDS)
 MODEL_FILE = "duty_classifier.joblib"
 CARD_FILE = "duty_classifier.json"
 FORMAT_VERSION = 1
 """Bumped when the saved object's layout changes; older files are refused with a clear message."""
 
-_LEADING_SYMBOLS = re.compile(r"^[^\w¿¡(]+")
-_SPACES = re.compile(r"\s+")
-
-
 class ModelError(RuntimeError):
     """The model file is missing, altered, of another format version, or not trusted."""
 
 
-def fold(text: str) -> str:
-    """Lower-case, accents removed, leading bullets and emoji dropped: "✅ GESTIÓN" -> "gestion"."""
-    text = _LEADING_SYMBOLS.sub("", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _SPACES.sub(" ", "".join(ch for ch in decomposed if not unicodedata.combining(ch))).strip()
-
-
 @lru_cache(maxsize=1)
 def _lemmatizing_tokenizer():
-    from .nlp import SimplemmaLemmatizer, shared_nlp
-
     return shared_nlp().tokenizer, SimplemmaLemmatizer()
 
 
 def lemma_text(text: str) -> str:
     """The duty as accent-folded lemmas of its words, from the project's spaCy tokenizer and lemmatiser."""
     tokenizer, lemmatizer = _lemmatizing_tokenizer()
-    return " ".join(fold(lemmatizer.lemma(token.lower_)) for token in tokenizer(text) if token.is_alpha)
+    return " ".join(lemmatizer.lemma_and_norm(token.lower_)[1] for token in tokenizer(text) if token.is_alpha)
 
 
 def lemma_text_of_span(span: Any) -> str:
     """``lemma_text`` for a span the pipeline has already lemmatised."""
-    return " ".join(fold(token.lemma_) for token in span if token.is_alpha)
+    return " ".join(token.norm_ for token in span if token.is_alpha)
 
 
 def _fold_all(X: Any) -> list[str]:
@@ -197,8 +186,14 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
             start, end = matrix.indptr[row], matrix.indptr[row + 1]
             columns, values = matrix.indices[start:end], matrix.data[start:end]
             contributions = values * coef[class_index[label], columns]
-            order = np.argsort(-contributions)[:top]
-            out.append([str(names[columns[i]]) for i in order if contributions[i] > 0])
+            terms = []
+            for i in np.argsort(-contributions):
+                if contributions[i] <= 0 or len(terms) == top:
+                    break
+                words = str(names[columns[i]]).split()
+                if words[0] not in _STOP_WORDS and words[-1] not in _STOP_WORDS:
+                    terms.append(" ".join(words))
+            out.append(terms)
         return out
 
 

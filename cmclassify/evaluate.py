@@ -85,7 +85,33 @@ def evaluate_file(path: str | Path, model: Any = None) -> dict[str, Any]:
     scores["end_to_end_labels"] = {"n": len(matched_gold),
                                    "accuracy": sum(a == b for a, b in zip(matched_gold, matched_found)) / len(matched_gold)
                                    if matched_gold else 0.0}
+    scores.update(flag_scores(gold, result.ads.set_index("ad_id")))
     return scores
+
+
+FLAGS = ("is_cm_role", "alchemist", "follower_credential", "hype_title")
+
+
+def flag_scores(gold: list[dict[str, Any]], predicted: Any) -> dict[str, Any]:
+    """Precision, recall and F1 of each ad-level flag and of each alchemist reason letter, and
+    orientation accuracy on the gold CM ads (gold orientation from the gold duty labels, 60 % rule)."""
+    from .aggregate import orientation
+
+    flags: dict[str, Any] = {}
+    for name in FLAGS:
+        pairs = [(bool(ad[name]), bool(predicted.loc[ad["ad_id"], name])) for ad in gold]
+        tp = sum(g and p for g, p in pairs)
+        flags[name] = {**prf(tp, sum(p for _, p in pairs), sum(g for g, _ in pairs)), "positives": sum(g for g, _ in pairs)}
+    reasons: dict[str, Any] = {}
+    for letter in "ABCDE":
+        pairs = [(letter in (ad.get("alchemist_reasons") or ""), letter in str(predicted.loc[ad["ad_id"], "alchemist_reasons"] or ""))
+                 for ad in gold]
+        tp = sum(g and p for g, p in pairs)
+        reasons[letter] = {**prf(tp, sum(p for _, p in pairs), sum(g for g, _ in pairs)), "positives": sum(g for g, _ in pairs)}
+    cm_ads = [ad for ad in gold if ad["is_cm_role"]]
+    correct = sum(orientation([d["label"] for d in ad["duties"]]) == predicted.loc[ad["ad_id"], "orientation"] for ad in cm_ads)
+    return {"flags": flags, "alchemist_reasons": reasons,
+            "orientation": {"n_cm_ads": len(cm_ads), "accuracy": correct / len(cm_ads) if cm_ads else 0.0}}
 
 
 def format_report(scores: dict[str, Any]) -> str:
@@ -105,4 +131,8 @@ def format_report(scores: dict[str, Any]) -> str:
         lines.append(f"  {short[label]:>12s}" + "".join(f"{n:>11d}" for n in row))
     end_to_end = scores["end_to_end_labels"]
     lines += ["", f"Labels of duties matched end to end: accuracy {end_to_end['accuracy']:.3f} ({end_to_end['n']} duties)"]
+    lines += ["", f"Orientation on gold CM ads: accuracy {scores['orientation']['accuracy']:.3f} ({scores['orientation']['n_cm_ads']} ads)",
+              "", "Ad-level flags" + " " * 18 + "precision  recall     F1  (gold positives)"]
+    for name, flag in [*scores["flags"].items(), *((f"alchemist reason {k}", v) for k, v in scores["alchemist_reasons"].items())]:
+        lines.append(f"  {name:30s} {flag['precision']:9.3f} {flag['recall']:7.3f} {flag['f1']:6.3f}  ({flag['positives']})")
     return "\n".join(lines)

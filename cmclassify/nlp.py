@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from functools import lru_cache
 
 import simplemma
@@ -13,6 +15,22 @@ from . import segment  # noqa: F401  (registers the section and duty factories)
 
 PIPELINE = ("cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties")
 
+_LEADING_SYMBOLS = re.compile(r"^[^\w¿¡(]+")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, leading bullets and emoji dropped: "✅ GESTIÓN" -> "gestion"."""
+    text = _LEADING_SYMBOLS.sub("", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _SPACES.sub(" ", "".join(ch for ch in decomposed if not unicodedata.combining(ch))).strip()
+
+
+def fold_in_place(text: str) -> str:
+    """Lower-case without accents, one character for one, so offsets found in the result point into ``text``."""
+    folded = "".join(unicodedata.normalize("NFKD", ch)[0] for ch in text.lower())
+    return folded if len(folded) == len(text) else text.lower()
+
 
 @Language.factory("cmclassify_lemmatizer")
 def make_lemmatizer(nlp: Language, name: str) -> "SimplemmaLemmatizer":
@@ -20,26 +38,32 @@ def make_lemmatizer(nlp: Language, name: str) -> "SimplemmaLemmatizer":
 
 
 class SimplemmaLemmatizer:
-    """Sets ``token.lemma_`` from simplemma's Spanish dictionary (shipped in its wheel).
+    """Sets ``token.lemma_`` from simplemma's Spanish dictionary (shipped in its wheel), and
+    ``token.norm_`` to the accent-folded lemma, which the flag patterns match on
+    (so "facturacion" and "facturación" match alike).
 
     Lemmas are cached per lower-cased form: job ads reuse a small vocabulary, and
     a dictionary lookup costs far more than a dict hit.
     """
 
     def __init__(self) -> None:
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, tuple[str, str]] = {}
+
+    def lemma_and_norm(self, form: str) -> tuple[str, str]:
+        cached = self._cache.get(form)
+        if cached is None:
+            lemma = simplemma.lemmatize(form, lang="es").lower() if form.isalpha() else form
+            cached = (lemma, fold(lemma) or lemma)
+            if len(self._cache) < 500_000:
+                self._cache[form] = cached
+        return cached
 
     def lemma(self, form: str) -> str:
-        lemma = self._cache.get(form)
-        if lemma is None:
-            lemma = simplemma.lemmatize(form, lang="es").lower() if form.isalpha() else form
-            if len(self._cache) < 500_000:
-                self._cache[form] = lemma
-        return lemma
+        return self.lemma_and_norm(form)[0]
 
     def __call__(self, doc: Doc) -> Doc:
         for token in doc:
-            token.lemma_ = self.lemma(token.lower_)
+            token.lemma_, token.norm_ = self.lemma_and_norm(token.lower_)
         return doc
 
 

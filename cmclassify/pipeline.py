@@ -17,6 +17,7 @@ from .aggregate import label_shares, orientation
 from .analysis import AD_COLUMNS, DUTY_COLUMNS, Analysis
 from .classify import PROBA_COLUMNS, DutyClassifier, classify_duties, default_model, lemma_text_of_span
 from .clean import clean
+from .flag import FlagRules, default_rules, finding_records, judge
 from .nlp import shared_nlp
 from .read import AdsInput, decode, normalise_frame
 
@@ -34,7 +35,8 @@ def _raw_text(value: Any) -> tuple[str | None, str]:
     return None, f"the text is a {type(value).__name__} ({str(value)[:40]!r}), not a string"
 
 
-def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier,
+                   rules: FlagRules) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     ads: list[dict[str, Any]] = []
     ready: list[tuple[int, str]] = []
     extra_columns = [c for c in frame.columns if c not in ("ad_id", "title", "description", "input_error", "input_warning")]
@@ -66,12 +68,24 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier) ->
             record[column] = value
 
     duties: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
     lemmas: list[str] = []
     duty_positions: list[int] = []
+    lemmatizer = nlp.get_pipe("cmclassify_lemmatizer")
     for position, doc in _pipe_safely(nlp, ready, ads):
         record = ads[position]
         spans = doc.spans["duties"]
         record["n_duties"] = len(spans)
+        try:
+            judgement = judge(doc, record["title"], rules, lemmatizer(nlp.make_doc(record["title"])))
+        except Exception as exc:  # one bad row must not fail the batch
+            record.update(status="error", error=f"flagging failed: {type(exc).__name__}: {exc}")
+            continue
+        record.update(is_cm_role=judgement.is_cm_role, alchemist=judgement.alchemist,
+                      alchemist_score=judgement.alchemist_score, alchemist_reasons=judgement.alchemist_reasons,
+                      n_functions=judgement.n_functions, functions=",".join(judgement.functions),
+                      follower_credential=judgement.follower_credential, hype_title=judgement.hype_title)
+        findings.extend(finding_records(record["ad_id"], judgement.findings))
         for index, span in enumerate(spans):
             duties.append({"ad_id": record["ad_id"], "duty_index": index, "text": span.text,
                            "start": span.start_char, "end": span.end_char, "section": span.label_})
@@ -85,7 +99,7 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier) ->
         labels = labels_by_ad.get(position, [])
         record.update(label_shares(labels))
         record["orientation"] = orientation(labels)
-    return ads, duties
+    return ads, duties, findings
 
 
 def _label_duties(duties: list[dict[str, Any]], lemmas: list[str], model: DutyClassifier) -> None:
@@ -122,7 +136,7 @@ def _chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
 
 
 def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
-            progress: bool = True, model: DutyClassifier | None = None) -> Analysis:
+            progress: bool = True, model: DutyClassifier | None = None, rules: FlagRules | None = None) -> Analysis:
     """Analyse job ads and return one row per ad (``.ads``) and one per duty (``.duties``).
 
     ``data`` is a DataFrame (columns ``description``, ``title``, ``ad_id`` by
@@ -131,20 +145,24 @@ def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "
     in input order with a ``status``: ``ok``, ``empty``, ``not_spanish``,
     ``garbled`` or ``error`` (the ``error`` column says why). A progress bar
     appears when the run lasts more than two seconds, unless ``progress=False``.
-    ``model`` replaces the shipped duty classifier (see :func:`cmclassify.load_model`).
+    ``model`` replaces the shipped duty classifier (see :func:`cmclassify.load_model`);
+    ``rules`` the flag patterns (see :meth:`cmclassify.FlagRules.load`).
     """
     frame = normalise_frame(data, text_col=text_col, title_col=title_col, id_col=id_col)
     nlp = shared_nlp()
     model = model or default_model()
+    rules = rules or default_rules()
     ads: list[dict[str, Any]] = []
     duties: list[dict[str, Any]] = []
+    findings: list[dict[str, Any]] = []
     with tqdm(total=len(frame), unit="ad", disable=not progress, delay=2) as bar:
         for chunk in _chunks(frame, BATCH_SIZE * 4):
-            chunk_ads, chunk_duties = _analyse_frame(chunk, nlp, model)
+            chunk_ads, chunk_duties, chunk_findings = _analyse_frame(chunk, nlp, model, rules)
             ads.extend(chunk_ads)
             duties.extend(chunk_duties)
+            findings.extend(chunk_findings)
             bar.update(len(chunk))
-    return Analysis.from_records(ads, duties)
+    return Analysis.from_records(ads, duties, findings)
 
 
 def analyse_text(text: str, title: str | None = None) -> Analysis:

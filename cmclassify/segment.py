@@ -158,21 +158,36 @@ def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
             while body < len(text) and text[body] in " \t:":
                 body += 1
             marks.append((match.start(), body, match.lastgroup or "intro", phrase))
+    cue_ends: dict[int, int] = {}
     for match in lexicon.cues.finditer(text):
         if match.group()[:1].isupper() and _at_boundary(text, match.start(), allow_after_word=False):
             marks.append((match.start(), match.start(), match.lastgroup or "intro", ""))
+            cue_ends[match.start()] = _sentence_end(text, match.end())
     marks.sort()
     mission_label = "summary" if any(label == "duties" for _, _, label, _ in marks) else "duties"
     sections: list[Section] = []
     label, body, header = "intro", 0, ""
     for head_start, body_start, next_label, next_header in marks:
-        if head_start < body:  # overlaps the previous header
+        if head_start < body:  # overlaps the previous header or cue sentence
             continue
         sections.append(Section(label, body, head_start, header))
-        label = mission_label if next_label == "mission" else next_label
-        body, header = body_start, next_header
+        next_label = mission_label if next_label == "mission" else next_label
+        if head_start in cue_ends:
+            # A cue ("Buscamos una persona proactiva…") labels its own sentence; the section around it goes on.
+            end = cue_ends[head_start]
+            sections.append(Section(next_label, head_start, end))
+            body = end
+        else:
+            label, body, header = next_label, body_start, next_header
     sections.append(Section(label, body, len(text), header))
     return [s for s in sections if s.end > s.start or s.header]
+
+
+def _sentence_end(text: str, start: int) -> int:
+    match = _SENTENCE_END.search(text, start)
+    line_end = text.find("\n", start)
+    ends = [m for m in (match.start() if match else -1, line_end) if m >= 0]
+    return min(ends) if ends else len(text)
 
 
 def _is_infinitive(word: str) -> bool:
@@ -258,6 +273,11 @@ def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capi
         if tail_piece:
             trimmed.append((start + a + head, start + a + head + len(tail_piece)))
     return trimmed
+
+
+def item_spans(text: str, lexicon: _Lexicon | None = None) -> list[tuple[int, int]]:
+    """Every bullet, line, or sentence of the text as (start, end) offsets, in order."""
+    return _pieces(text, 0, len(text), lexicon or load_lexicon(), split_on_capitals=False)
 
 
 def _words_key(text: str) -> str:

@@ -74,7 +74,7 @@ def test_analyse_text_and_save(tmp_path):
     assert result.duties["text"].tolist() == ["Gestionar las redes sociales de la marca", "Responder mensajes y comentarios"]
     for fmt in ("csv", "parquet", "jsonl"):
         paths = result.save(tmp_path / fmt, fmt)
-        assert [p.name for p in paths] == [f"ads.{fmt}", f"duties.{fmt}"]
+        assert [p.name for p in paths] == [f"ads.{fmt}", f"duties.{fmt}", f"findings.{fmt}"]
     assert pd.read_csv(tmp_path / "csv" / "duties.csv")["text"].tolist() == result.duties["text"].tolist()
     with pytest.raises(ValueError):
         result.save(tmp_path, "xlsx")

@@ -1,0 +1,366 @@
+"""Ad-level judgments (codebook, Unit 2): CM role, alchemist reasons A–E, follower credentials, hype titles.
+
+Every finding carries its evidence (text and offsets into the cleaned text, or
+into the title) and a plain-language explanation and suggestion in Spanish and
+English. Patterns live in ``data/lexicons/flags.yaml`` and ``cm_titles.yaml``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from .nlp import SimplemmaLemmatizer, fold, fold_in_place
+from .resources import lexicon_path
+from .segment import item_spans
+
+REASONS = {"A": "outcome_overreach", "B": "scope_overload", "C": "sole_ownership", "D": "facade", "E": "mismatch"}
+FUNCTION_NAMES = {
+    "social_media": "social media / community", "content_writing": "content writing", "graphic_design": "graphic design",
+    "video_photo": "video / photography", "paid_advertising": "paid advertising", "seo_sem": "SEO / SEM",
+    "web": "web development / maintenance", "email_marketing": "e-mail marketing", "sales_follow_up": "sales / lead follow-up",
+    "customer_service": "customer service", "press_pr": "press / PR", "events": "events", "analytics": "analytics / reporting",
+    "strategy": "overall marketing or communication strategy",
+}
+SCOPE_OVERLOAD_MIN_FUNCTIONS = 5
+_REASON_WEIGHTS = {"A": 0.55, "C": 0.3, "D": 0.3, "E": 0.3}
+_SCOPE_WEIGHT = 0.55
+_NOT_HIRE_SECTIONS = frozenset({"requirements", "offer", "company", "apply"})
+_NEGATION_WINDOW = 4
+_TITLE_KEYS = ("names_cm_work", "explicit_cm", "skill_context", "channel_context", "other_job", "never_cm", "sales_job", "hype")
+_MATCH_GROUPS = ("outcome_overreach", "sole_ownership", "support_named", "facade", "escalation", "junior_post",
+                 "strategy_ownership", "strategy_not_owned", "follower_credential", "follower_not_own",
+                 "running_accounts")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A quoted stretch of the ad: ``text == source[start:end]`` where source is the clean text or the title."""
+
+    text: str
+    start: int
+    end: int
+    field: str = "text"
+
+
+@dataclass
+class Finding:
+    flag: str  # alchemist, follower_credential or hype_title
+    reason: str  # A-E for alchemist, "" otherwise
+    evidence: list[Evidence]
+    detail: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reason_name(self) -> str:
+        return REASONS.get(self.reason, self.flag)
+
+
+@dataclass
+class Judgement:
+    is_cm_role: bool
+    alchemist: bool
+    alchemist_score: float
+    alchemist_reasons: str
+    n_functions: int
+    functions: list[str]
+    follower_credential: bool
+    hype_title: bool
+    findings: list[Finding]
+
+
+# --- rules ------------------------------------------------------------------------
+
+def _compile_phrase(phrase: str, lemmatizer: SimplemmaLemmatizer) -> list[dict[str, Any]]:
+    """``"aumentar|incrementar * venta"`` -> a Matcher pattern over accent-folded lemmas (token.norm_);
+    ``*`` stands for up to six words."""
+    pattern: list[dict[str, Any]] = []
+    for part in phrase.split():
+        if part == "*":
+            pattern.append({"IS_PUNCT": False, "OP": "{0,6}"})
+            continue
+        optional = part.startswith("?")
+        words = part.lstrip("?").split("|")
+        norms = sorted({lemmatizer.lemma_and_norm(w.lower())[1] for w in words} | {fold(w) for w in words})
+        token: dict[str, Any] = {"NORM": {"IN": norms}} if len(norms) > 1 else {"NORM": norms[0]}
+        if optional:
+            token["OP"] = "?"
+        pattern.append(token)
+    return pattern
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], replace: bool) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if key == "replace":
+            continue
+        if key in merged and not replace:
+            if isinstance(value, dict):
+                merged[key] = {**merged[key], **{k: list(merged[key].get(k, [])) + list(v) for k, v in value.items()}}
+            else:
+                merged[key] = list(merged[key]) + list(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class FlagRules:
+    """The compiled patterns of the flags. ``FlagRules.load("mine.yaml")`` adds a user's file to the defaults."""
+
+    def __init__(self, flag_spec: dict[str, Any], title_spec: dict[str, Any], vocab_nlp: Language):
+        lemmatizer = SimplemmaLemmatizer()
+        self.spec = flag_spec
+        self.matcher = Matcher(vocab_nlp.vocab)
+        for group in _MATCH_GROUPS:
+            self._add(group, flag_spec.get(group, []), lemmatizer)
+        self.function_groups = list(flag_spec.get("functions", {}))
+        for name, rules in flag_spec.get("functions", {}).items():
+            self._add(f"function:{name}", rules, lemmatizer)
+        self.supporting = {fold(w) for w in flag_spec.get("supporting_openers", [])}
+        self.negation = {fold(w) for w in flag_spec.get("negation", [])}
+        self.negation_adjacent = {fold(w) for w in flag_spec.get("negation_adjacent", [])}
+        compile_all = lambda key: [re.compile(p) for p in title_spec.get(key, [])]  # noqa: E731
+        self.titles = {key: compile_all(key) for key in
+                       _TITLE_KEYS}
+
+    def _add(self, key: str, rules: Iterable[Any], lemmatizer: SimplemmaLemmatizer) -> None:
+        patterns = [rule if isinstance(rule, list) else _compile_phrase(str(rule), lemmatizer) for rule in rules]
+        if patterns:
+            self.matcher.add(key, patterns)
+
+    @classmethod
+    def load(cls, *extra_files: str | Path, replace: bool = False) -> "FlagRules":
+        """Default rules plus the groups in ``extra_files`` (added to the defaults, or replacing
+        them when ``replace`` is true or the file says ``replace: true``)."""
+        from .nlp import shared_nlp
+
+        flags = yaml.safe_load(lexicon_path("flags.yaml").read_text(encoding="utf-8"))
+        titles = yaml.safe_load(lexicon_path("cm_titles.yaml").read_text(encoding="utf-8"))
+        for path in extra_files:
+            extra = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            replace_here = replace or bool(extra.get("replace"))
+            title_keys = {k: v for k, v in extra.items() if k in _TITLE_KEYS}
+            flags = _merge(flags, {k: v for k, v in extra.items() if k not in title_keys}, replace_here)
+            titles = _merge(titles, title_keys, replace_here)
+        return cls(flags, titles, shared_nlp())
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> FlagRules:
+    return FlagRules.load()
+
+
+@lru_cache(maxsize=1)
+def messages() -> dict[str, Any]:
+    """Explanations and suggestions per finding, in Spanish and English (``data/lexicons/messages.yaml``)."""
+    return yaml.safe_load(lexicon_path("messages.yaml").read_text(encoding="utf-8"))
+
+
+def finding_records(ad_id: str, findings: list[Finding]) -> list[dict[str, Any]]:
+    """One row per piece of evidence, with the finding's explanation and suggestion in both languages."""
+    rows = []
+    for finding in findings:
+        text = messages()[finding.reason or finding.flag]
+        values = {"n": "", "functions": "", "word": "", **finding.values}
+        localised = {f"{part}_{lang}": text[part][lang].format(**values)
+                     for part in ("explanation", "suggestion") for lang in ("es", "en")}
+        for evidence in finding.evidence:
+            rows.append({"ad_id": ad_id, "flag": finding.flag, "reason": finding.reason,
+                         "reason_name": finding.reason_name, "evidence": evidence.text, "field": evidence.field,
+                         "start": evidence.start, "end": evidence.end, "detail": finding.detail, **localised})
+    return rows
+
+
+# --- judging one ad ---------------------------------------------------------------
+
+class _AdView:
+    """Matches of one doc, grouped, with the sentence-like unit and section of every offset."""
+
+    def __init__(self, doc: Doc, rules: FlagRules):
+        self.doc = doc
+        self.rules = rules
+        self.units = item_spans(doc.text)
+        self.unit_starts = [start for start, _ in self.units]
+        self.duties = [(d.start_char, d.end_char) for d in doc.spans.get("duties", [])]
+        self.duty_starts = [start for start, _ in self.duties]
+        sections = list(doc.spans.get("sections", []))
+        self.section_starts = [s.start_char for s in sections]
+        self.section_labels = [s.label_ for s in sections]
+        self.matches: dict[str, list[Span]] = {}
+        vocab = doc.vocab.strings
+        for match_id, start, end in rules.matcher(doc):
+            span = doc[start:end]
+            if not self._negated(span):
+                self.matches.setdefault(vocab[match_id], []).append(span)
+
+    def unit_of(self, span: Span) -> tuple[int, int]:
+        """The duty holding the span, else the bullet, line or sentence holding it."""
+        d = bisect.bisect_right(self.duty_starts, span.start_char) - 1
+        if d >= 0 and self.duties[d][1] >= span.end_char:
+            return self.duties[d]
+        i = bisect.bisect_right(self.unit_starts, span.start_char) - 1
+        if i >= 0 and self.units[i][1] >= span.end_char:
+            return self.units[i]
+        return span.start_char, span.end_char
+
+    def section_of(self, span: Span) -> str:
+        i = bisect.bisect_right(self.section_starts, span.start_char) - 1
+        return self.section_labels[i] if i >= 0 else "intro"
+
+    def _negated(self, span: Span) -> bool:
+        unit_start = self.unit_of(span)[0]
+        before = [t for t in self.doc[max(0, span.start - _NEGATION_WINDOW):span.start] if t.idx >= unit_start]
+        if before and before[-1].norm_ in self.rules.negation_adjacent:
+            return True
+        return any(token.norm_ in self.rules.negation for token in before)
+
+    def get(self, group: str, *, hire_sections_only: bool = False) -> list[Span]:
+        spans = self.matches.get(group, [])
+        if hire_sections_only:
+            spans = [s for s in spans if self.section_of(s) not in _NOT_HIRE_SECTIONS]
+        return spans
+
+    def evidence(self, spans: Iterable[Span]) -> list[Evidence]:
+        seen: dict[tuple[int, int], Evidence] = {}
+        for span in spans:
+            start, end = self.unit_of(span)
+            seen.setdefault((start, end), Evidence(self.doc.text[start:end], start, end))
+        return list(seen.values())
+
+    def in_unit(self, group: str, unit: tuple[int, int]) -> bool:
+        return any(unit[0] <= s.start_char and s.end_char <= unit[1] for s in self.matches.get(group, []))
+
+
+def _title_matches(rules: FlagRules, key: str, folded_title: str) -> list[re.Match[str]]:
+    return [m for pattern in rules.titles[key] if (m := pattern.search(folded_title))]
+
+
+def _functions(view: _AdView, duties: list[Span]) -> dict[str, Span]:
+    """Functions assigned by the duties (supporting duties excluded), each with the first duty naming it."""
+    assigned: dict[str, Span] = {}
+    for duty in duties:
+        opener = next((t.norm_ for t in duty if t.is_alpha), "")
+        if opener in view.rules.supporting:
+            continue
+        named = {name for name in view.rules.function_groups
+                 if any(duty.start <= s.start and s.end <= duty.end for s in view.matches.get(f"function:{name}", []))}
+        if "press_pr" in named:
+            named.discard("content_writing")  # "redactar notas de prensa" is press work
+        if view.in_unit("strategy_not_owned", (duty.start_char, duty.end_char)):
+            named.discard("strategy")  # carrying out a strategy set by others
+        for name in view.rules.function_groups:
+            if name in named and name not in assigned:
+                assigned[name] = duty
+    return assigned
+
+
+def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
+    """CM role when the title names the work (not as a skill, a channel or part of another job's title),
+    or when at least half the duties run the organisation's social accounts."""
+    rules = view.rules
+    never = bool(_title_matches(rules, "never_cm", folded_title))
+    if _title_matches(rules, "explicit_cm", folded_title) and not never:
+        return True
+    names_work = bool(_title_matches(rules, "names_cm_work", folded_title))
+    qualified = never or any(_title_matches(rules, key, folded_title)
+                             for key in ("skill_context", "channel_context", "other_job"))
+    if names_work and not qualified:
+        return True
+
+    # For a sales, call-centre or craft title, answering messages on social media only uses them as a channel.
+    strict = any(_title_matches(rules, key, folded_title) for key in ("other_job", "channel_context"))
+
+    def runs_accounts(duty: Span) -> bool:
+        unit = (duty.start_char, duty.end_char)
+        opener = next((t.norm_ for t in duty if t.is_alpha), "")
+        return (opener not in rules.supporting and view.in_unit("function:social_media", unit)
+                and (not strict or view.in_unit("running_accounts", unit)))
+
+    running = sum(runs_accounts(d) for d in duties)
+    return running > 0 and running >= 0.5 * len(duties)
+
+
+def judge(doc: Doc, title: str, rules: FlagRules | None = None, title_doc: Doc | None = None) -> Judgement:
+    """All ad-level judgments for one processed ad (``doc`` from :func:`cmclassify.load_nlp`)."""
+    rules = rules or default_rules()
+    view = _AdView(doc, rules)
+    duties = list(doc.spans.get("duties", []))
+    folded_title = fold_in_place(title or "")
+    findings: list[Finding] = []
+    is_cm = _is_cm_role(view, folded_title, duties)
+    # A salesperson's own quota is not A, also in a CM + sales post.
+    sales_post = bool(_title_matches(rules, "sales_job", folded_title))
+
+    letters: dict[str, Finding] = {}
+    outcome = view.get("outcome_overreach", hire_sections_only=True)
+    if outcome and not sales_post:
+        letters["A"] = Finding("alchemist", "A", view.evidence(outcome))
+
+    functions = _functions(view, duties)
+    if len(functions) >= SCOPE_OVERLOAD_MIN_FUNCTIONS:
+        names = [FUNCTION_NAMES[f] for f in functions]
+        letters["B"] = Finding("alchemist", "B", view.evidence(functions.values()),
+                               detail=f"{len(functions)} functions: {', '.join(names)}",
+                               values={"n": str(len(functions)), "functions": ", ".join(names)})
+
+    ownership = view.get("sole_ownership", hire_sections_only=True)
+    if ownership and not view.get("support_named"):
+        letters["C"] = Finding("alchemist", "C", view.evidence(ownership))
+
+    social_units = {view.unit_of(s) for s in view.get("function:social_media")}
+    facade = [s for s in view.get("facade", hire_sections_only=True)
+              if is_cm or view.unit_of(s) in social_units or view.in_unit("function:social_media", view.unit_of(s))]
+    if facade and not view.get("escalation"):
+        letters["D"] = Finding("alchemist", "D", view.evidence(facade))
+
+    title_junior = _junior_in_title(rules, title_doc)
+    junior = title_junior or view.get("junior_post")
+    owned = [s for s in view.get("strategy_ownership", hire_sections_only=True)
+             if not view.in_unit("strategy_not_owned", view.unit_of(s))]
+    if junior and (owned or "A" in letters):
+        evidence = view.evidence(owned or outcome)
+        if title_junior:
+            evidence = [Evidence(title, 0, len(title), "title")] + evidence
+        else:
+            evidence = view.evidence(junior[:1]) + evidence
+        letters["E"] = Finding("alchemist", "E", evidence)
+
+    alchemist = "A" in letters or "B" in letters or len(letters) >= 2
+    keep = 1.0
+    for letter in letters:
+        keep *= 1 - _REASON_WEIGHTS.get(letter, 0.0)
+    if len(functions) >= 3:
+        keep *= 1 - _SCOPE_WEIGHT * min(1.0, (len(functions) - 2) / 3)
+    findings.extend(letters[k] for k in sorted(letters))
+
+    followers = [s for s in view.get("follower_credential") if not view.in_unit("follower_not_own", view.unit_of(s))]
+    if followers:
+        findings.append(Finding("follower_credential", "", view.evidence(followers)))
+
+    hype = _title_matches(rules, "hype", folded_title)
+    if hype:
+        match = min(hype, key=lambda m: m.start())
+        findings.append(Finding("hype_title", "", [Evidence(title[match.start():match.end()], match.start(), match.end(), "title")],
+                                values={"word": title[match.start():match.end()]}))
+
+    return Judgement(is_cm_role=is_cm, alchemist=alchemist, alchemist_score=round(1 - keep, 4),
+                     alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
+                     functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
+                     findings=findings)
+
+
+def _junior_in_title(rules: FlagRules, title_doc: Doc | None) -> bool:
+    if title_doc is None or not len(title_doc):
+        return False
+    junior_key = title_doc.vocab.strings["junior_post"]
+    return any(match_id == junior_key for match_id, _, _ in rules.matcher(title_doc))
