@@ -8,8 +8,13 @@
 
 __version__ = "0.1.0"
 
-from .analysis import AD_COLUMNS, DUTY_COLUMNS, Analysis
+from .analysis import AD_COLUMNS, DUTY_COLUMNS, FINDING_COLUMNS, Analysis
+from .classify import LABELS, DutyClassifier, ModelError, classify_duties, load_model, train_model
+from .flag import FlagRules
 from .nlp import load_nlp
 from .pipeline import analyse, analyse_text
 
-__all__ = ["AD_COLUMNS", "DUTY_COLUMNS", "Analysis", "analyse", "analyse_text", "load_nlp", "__version__"]
+__all__ = [
+    "AD_COLUMNS", "DUTY_COLUMNS", "FINDING_COLUMNS", "LABELS", "Analysis", "DutyClassifier", "FlagRules", "ModelError",
+    "analyse", "analyse_text", "classify_duties", "load_model", "load_nlp", "train_model", "__version__",
+]

@@ -30,7 +30,8 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
 
-from .nlp import SimplemmaLemmatizer, fold, shared_nlp
+from .clean import fold
+from .nlp import SimplemmaLemmatizer, shared_nlp
 from .resources import data_dir, models_dir
 
 LABELS = ("marketing_sales", "communication_conversation", "other")
@@ -105,7 +106,7 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
         Seed for every random step, so training is reproducible.
     """
 
-    def __init__(self, model: str = "logreg", C: float = 10.0, char_ngrams: tuple[int, int] | None = (2, 5),
+    def __init__(self, model: str = "linear_svm", C: float = 10.0, char_ngrams: tuple[int, int] | None = (2, 5),
                  word_ngrams: tuple[int, int] | None = (1, 2), calibration_folds: int = 5, random_state: int = 0):
         self.model = model
         self.C = C

@@ -27,10 +27,41 @@ _INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r" *\n[ \n]*")
-_LETTER_RUN = re.compile(r"[^\W\d_]{3,}")
+# Only words with a lower-case letter directly followed by an upper-case one can be glued.
+_GLUED_WORD = re.compile(r"[^\W\d_]*[a-záéíóúñü][A-ZÁÉÍÓÚÑ][^\W\d_]*")
+_LETTER = re.compile(r"[^\W\d_]")
 _CASE_SEAM = re.compile(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑ])")
 # A full stop, colon, closing bracket or exclamation glued to the next capitalised word.
 _PUNCT_SEAM = re.compile(r"(?<=[a-záéíóúñü)\]0-9][.:!?])(?=[¿¡]?[A-ZÁÉÍÓÚÑ][a-záéíóúñü])|(?<=[a-záéíóúñü][)\]])(?=[A-ZÁÉÍÓÚÑ][a-záéíóúñü])")
+
+
+_LEADING_SYMBOLS = re.compile(r"^[^\w¿¡(]+")
+_RUNS_OF_SPACE = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, leading bullets and emoji dropped: "✅ GESTIÓN" -> "gestion"."""
+    text = _LEADING_SYMBOLS.sub("", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text)
+    return _RUNS_OF_SPACE.sub(" ", "".join(ch for ch in decomposed if not unicodedata.combining(ch))).strip()
+
+
+def _accent_table() -> dict[int, str]:
+    table = {}
+    for code in range(0xC0, 0x250):
+        base = unicodedata.normalize("NFKD", chr(code))[0]
+        if base != chr(code) and base.isascii():
+            table[code] = base
+    return table
+
+
+_STRIP_ACCENTS = _accent_table()
+
+
+def fold_in_place(text: str) -> str:
+    """Lower-case without accents, one character for one, so offsets found in the result point into ``text``."""
+    folded = text.lower().translate(_STRIP_ACCENTS)
+    return folded if len(folded) == len(text) else text.lower()
 
 
 @dataclass(frozen=True)
@@ -103,7 +134,7 @@ def repair_seams(text: str) -> str:
     'Resumen del Puesto Estamos buscando. Manejo de TikTok'
     """
     text = _PUNCT_SEAM.sub(" ", text)
-    return _LETTER_RUN.sub(lambda m: _split_glued_word(m.group()), text)
+    return _GLUED_WORD.sub(lambda m: _split_glued_word(m.group()), text)
 
 
 def strip_boilerplate(text: str) -> str:
@@ -166,7 +197,7 @@ def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:
     if not text:
         return CleanText("", "empty", "the ad has no text")
     visible = len(text) - text.count(" ") - text.count("\n")
-    letters = sum(ch.isalpha() for ch in text)
+    letters = len(_LETTER.findall(text))
     if letters < 0.25 * visible:
         return CleanText(text, "garbled", f"only {letters / visible:.0%} of the characters are letters")
     spanish, evidence = is_spanish(text)

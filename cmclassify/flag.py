@@ -17,10 +17,13 @@ from typing import Any
 
 import yaml
 from spacy.language import Language
-from spacy.matcher import Matcher
+import numpy
+from spacy.attrs import IS_PUNCT, IS_SPACE, NORM
+from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
-from .nlp import SimplemmaLemmatizer, fold, fold_in_place
+from .clean import fold, fold_in_place
+from .nlp import SimplemmaLemmatizer, doc_text
 from .resources import lexicon_path
 from .segment import item_spans
 
@@ -81,22 +84,107 @@ class Judgement:
 
 # --- rules ------------------------------------------------------------------------
 
-def _compile_phrase(phrase: str, lemmatizer: SimplemmaLemmatizer) -> list[dict[str, Any]]:
-    """``"aumentar|incrementar * venta"`` -> a Matcher pattern over accent-folded lemmas (token.norm_);
-    ``*`` stands for up to six words."""
-    pattern: list[dict[str, Any]] = []
-    for part in phrase.split():
-        if part == "*":
-            pattern.append({"IS_PUNCT": False, "OP": "{0,6}"})
-            continue
-        optional = part.startswith("?")
+def _piece_variants(piece: list[str], lemmatizer: SimplemmaLemmatizer) -> list[list[str]]:
+    """``["aumentar|incrementar", "?el", "venta"]`` -> every accent-folded lemma sequence it stands for."""
+    variants: list[list[str]] = [[]]
+    for part in piece:
         words = part.lstrip("?").split("|")
         norms = sorted({lemmatizer.lemma_and_norm(w.lower())[1] for w in words} | {fold(w) for w in words})
-        token: dict[str, Any] = {"NORM": {"IN": norms}} if len(norms) > 1 else {"NORM": norms[0]}
-        if optional:
-            token["OP"] = "?"
-        pattern.append(token)
-    return pattern
+        options: list[list[str]] = [[n] for n in norms] + ([[]] if part.startswith("?") else [])
+        variants = [v + o for v in variants for o in options]
+    return [v for v in variants if v]
+
+
+def _anchor_hashes(pattern: list[dict[str, Any]], vocab: Any) -> set[int] | None:
+    """Hashes of the NORM values one required token of a raw pattern can take (None if no token has them)."""
+    for token in pattern:
+        if token.get("OP") in ("?", "*"):
+            continue
+        value = token.get("NORM")
+        values = value.get("IN") if isinstance(value, dict) else [value] if isinstance(value, str) else None
+        if values:
+            return {vocab.strings.add(v) for v in values}
+    return None
+
+
+class PatternSet:
+    """Rules in the phrase syntax of ``flags.yaml``, matched over accent-folded lemmas (``token.norm_``).
+
+    Each stretch of a phrase between ``*`` gaps becomes ``PhraseMatcher`` phrases
+    (one per combination of its alternatives); the stretches are chained here,
+    at most ``MAX_GAP`` words apart with no punctuation between. A hash lookup per
+    token keeps this fast; ``Matcher`` patterns with alternatives and gaps cost a
+    predicate check per token and pattern, a hundred times slower. Raw token
+    patterns (lists of dicts) go to a ``Matcher`` as they are.
+    """
+
+    MAX_GAP = 6
+
+    def __init__(self, vocab: Any):
+        self.vocab = vocab
+        self.phrases = PhraseMatcher(vocab, attr="NORM")
+        self.matcher = Matcher(vocab)
+        self.rules: list[tuple[str, list[str]]] = []  # (group, keys of its chained pieces)
+        # NORM values that raw patterns need; the Matcher only runs on docs containing one
+        # (None: some raw pattern needs no such value, so the Matcher always runs).
+        self._raw_anchors: set[int] | None = set()
+
+    def add(self, group: str, rule: Any, lemmatizer: SimplemmaLemmatizer) -> None:
+        n = len(self.rules)
+        if isinstance(rule, list):
+            key = f"{group}#{n}"
+            self.matcher.add(key, [rule])
+            self.rules.append((group, [key]))
+            anchors = _anchor_hashes(rule, self.vocab)
+            self._raw_anchors = None if anchors is None or self._raw_anchors is None else self._raw_anchors | anchors
+            return
+        pieces: list[list[str]] = [[]]
+        for part in str(rule).split():
+            if part == "*":
+                pieces.append([])
+            else:
+                pieces[-1].append(part)
+        keys = []
+        for i, piece in enumerate(p for p in pieces if p):
+            key = f"{group}#{n}.{i}"
+            self.phrases.add(key, [self._phrase_doc(words) for words in _piece_variants(piece, lemmatizer)])
+            keys.append(key)
+        self.rules.append((group, keys))
+
+    def _phrase_doc(self, norms: list[str]) -> Doc:
+        doc = Doc(self.vocab, words=norms)
+        for token, norm in zip(doc, norms):
+            token.norm_ = norm
+        return doc
+
+    def __call__(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
+        """Token spans (start, end) of every rule that matches, by group."""
+        strings = doc.vocab.strings
+        found: dict[str, list[tuple[int, int]]] = {}
+        matches = list(self.phrases(doc))
+        if self._raw_anchors is None or (self._raw_anchors and not self._raw_anchors.isdisjoint(doc.to_array(NORM).tolist())):
+            matches += self.matcher(doc)
+        for match_id, start, end in matches:
+            found.setdefault(strings[match_id], []).append((start, end))
+        breaks: numpy.ndarray | None = None
+        result: dict[str, list[tuple[int, int]]] = {}
+        for group, keys in self.rules:
+            if not all(key in found for key in keys):
+                continue
+            if len(keys) > 1 and breaks is None:
+                # Running count of punctuation and line breaks: equal counts mean no break in between.
+                flags = doc.to_array([IS_PUNCT, IS_SPACE])
+                breaks = numpy.concatenate([[0], numpy.cumsum(flags.max(axis=1))])
+            for start, end in found[keys[0]]:
+                for key in keys[1:]:
+                    following = [(s, e) for s, e in found[key]
+                                 if end <= s <= end + self.MAX_GAP and breaks[s] == breaks[end]]  # type: ignore[index]
+                    if not following:
+                        break
+                    end = min(following)[1]
+                else:
+                    result.setdefault(group, []).append((start, end))
+        return result
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], replace: bool) -> dict[str, Any]:
@@ -120,23 +208,18 @@ class FlagRules:
     def __init__(self, flag_spec: dict[str, Any], title_spec: dict[str, Any], vocab_nlp: Language):
         lemmatizer = SimplemmaLemmatizer()
         self.spec = flag_spec
-        self.matcher = Matcher(vocab_nlp.vocab)
+        self.patterns = PatternSet(vocab_nlp.vocab)
         for group in _MATCH_GROUPS:
-            self._add(group, flag_spec.get(group, []), lemmatizer)
+            for rule in flag_spec.get(group, []):
+                self.patterns.add(group, rule, lemmatizer)
         self.function_groups = list(flag_spec.get("functions", {}))
         for name, rules in flag_spec.get("functions", {}).items():
-            self._add(f"function:{name}", rules, lemmatizer)
+            for rule in rules:
+                self.patterns.add(f"function:{name}", rule, lemmatizer)
         self.supporting = {fold(w) for w in flag_spec.get("supporting_openers", [])}
         self.negation = {fold(w) for w in flag_spec.get("negation", [])}
         self.negation_adjacent = {fold(w) for w in flag_spec.get("negation_adjacent", [])}
-        compile_all = lambda key: [re.compile(p) for p in title_spec.get(key, [])]  # noqa: E731
-        self.titles = {key: compile_all(key) for key in
-                       _TITLE_KEYS}
-
-    def _add(self, key: str, rules: Iterable[Any], lemmatizer: SimplemmaLemmatizer) -> None:
-        patterns = [rule if isinstance(rule, list) else _compile_phrase(str(rule), lemmatizer) for rule in rules]
-        if patterns:
-            self.matcher.add(key, patterns)
+        self.titles = {key: [re.compile(p) for p in title_spec.get(key, [])] for key in _TITLE_KEYS}
 
     @classmethod
     def load(cls, *extra_files: str | Path, replace: bool = False) -> "FlagRules":
@@ -189,40 +272,46 @@ class _AdView:
     def __init__(self, doc: Doc, rules: FlagRules):
         self.doc = doc
         self.rules = rules
-        self.units = item_spans(doc.text)
-        self.unit_starts = [start for start, _ in self.units]
+        self._units: list[tuple[int, int]] | None = None
+        self._unit_starts: list[int] = []
         self.duties = [(d.start_char, d.end_char) for d in doc.spans.get("duties", [])]
         self.duty_starts = [start for start, _ in self.duties]
         sections = list(doc.spans.get("sections", []))
         self.section_starts = [s.start_char for s in sections]
         self.section_labels = [s.label_ for s in sections]
         self.matches: dict[str, list[Span]] = {}
-        vocab = doc.vocab.strings
-        for match_id, start, end in rules.matcher(doc):
-            span = doc[start:end]
-            if not self._negated(span):
-                self.matches.setdefault(vocab[match_id], []).append(span)
+        for group, spans in rules.patterns(doc).items():
+            kept = [doc[start:end] for start, end in spans if not self._negated(start)]
+            if kept:
+                self.matches[group] = kept
 
     def unit_of(self, span: Span) -> tuple[int, int]:
         """The duty holding the span, else the bullet, line or sentence holding it."""
         d = bisect.bisect_right(self.duty_starts, span.start_char) - 1
         if d >= 0 and self.duties[d][1] >= span.end_char:
             return self.duties[d]
-        i = bisect.bisect_right(self.unit_starts, span.start_char) - 1
-        if i >= 0 and self.units[i][1] >= span.end_char:
-            return self.units[i]
+        if self._units is None:  # only ads with findings outside duties need them
+            self._units = item_spans(doc_text(self.doc))
+            self._unit_starts = [start for start, _ in self._units]
+        i = bisect.bisect_right(self._unit_starts, span.start_char) - 1
+        if i >= 0 and self._units[i][1] >= span.end_char:
+            return self._units[i]
         return span.start_char, span.end_char
 
     def section_of(self, span: Span) -> str:
         i = bisect.bisect_right(self.section_starts, span.start_char) - 1
         return self.section_labels[i] if i >= 0 else "intro"
 
-    def _negated(self, span: Span) -> bool:
-        unit_start = self.unit_of(span)[0]
-        before = [t for t in self.doc[max(0, span.start - _NEGATION_WINDOW):span.start] if t.idx >= unit_start]
-        if before and before[-1].norm_ in self.rules.negation_adjacent:
+    def _negated(self, start: int) -> bool:
+        """A negation word shortly before the match, in the same sentence or item."""
+        before = []
+        for token in reversed(self.doc[max(0, start - _NEGATION_WINDOW):start]):
+            if token.is_punct or "\n" in token.text:
+                break
+            before.append(token.norm_)
+        if before and before[0] in self.rules.negation_adjacent:
             return True
-        return any(token.norm_ in self.rules.negation for token in before)
+        return any(norm in self.rules.negation for norm in before)
 
     def get(self, group: str, *, hire_sections_only: bool = False) -> list[Span]:
         spans = self.matches.get(group, [])
@@ -234,7 +323,7 @@ class _AdView:
         seen: dict[tuple[int, int], Evidence] = {}
         for span in spans:
             start, end = self.unit_of(span)
-            seen.setdefault((start, end), Evidence(self.doc.text[start:end], start, end))
+            seen.setdefault((start, end), Evidence(doc_text(self.doc)[start:end], start, end))
         return list(seen.values())
 
     def in_unit(self, group: str, unit: tuple[int, int]) -> bool:
@@ -362,5 +451,4 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None, title_doc: Doc |
 def _junior_in_title(rules: FlagRules, title_doc: Doc | None) -> bool:
     if title_doc is None or not len(title_doc):
         return False
-    junior_key = title_doc.vocab.strings["junior_post"]
-    return any(match_id == junior_key for match_id, _, _ in rules.matcher(title_doc))
+    return "junior_post" in rules.patterns(title_doc)

@@ -2,35 +2,19 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import lru_cache
+from typing import Any
 
+import numpy
 import simplemma
 import spacy
+from spacy.attrs import LEMMA, LOWER, NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from . import segment  # noqa: F401  (registers the section and duty factories)
+from .clean import fold
 
 PIPELINE = ("cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties")
-
-_LEADING_SYMBOLS = re.compile(r"^[^\w¿¡(]+")
-_SPACES = re.compile(r"\s+")
-
-
-def fold(text: str) -> str:
-    """Lower-case, accents removed, leading bullets and emoji dropped: "✅ GESTIÓN" -> "gestion"."""
-    text = _LEADING_SYMBOLS.sub("", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _SPACES.sub(" ", "".join(ch for ch in decomposed if not unicodedata.combining(ch))).strip()
-
-
-def fold_in_place(text: str) -> str:
-    """Lower-case without accents, one character for one, so offsets found in the result point into ``text``."""
-    folded = "".join(unicodedata.normalize("NFKD", ch)[0] for ch in text.lower())
-    return folded if len(folded) == len(text) else text.lower()
-
 
 @Language.factory("cmclassify_lemmatizer")
 def make_lemmatizer(nlp: Language, name: str) -> "SimplemmaLemmatizer":
@@ -48,6 +32,7 @@ class SimplemmaLemmatizer:
 
     def __init__(self) -> None:
         self._cache: dict[str, tuple[str, str]] = {}
+        self._hash_cache: dict[int, tuple[int, int]] = {}
 
     def lemma_and_norm(self, form: str) -> tuple[str, str]:
         cached = self._cache.get(form)
@@ -62,14 +47,47 @@ class SimplemmaLemmatizer:
         return self.lemma_and_norm(form)[0]
 
     def __call__(self, doc: Doc) -> Doc:
-        for token in doc:
-            token.lemma_, token.norm_ = self.lemma_and_norm(token.lower_)
+        # Whole-array assignment: setting lemma_ token by token costs more than the lookups.
+        strings = doc.vocab.strings
+        cache = self._hash_cache
+        rows = []
+        for lower in doc.to_array(LOWER).tolist():
+            pair = cache.get(lower)
+            if pair is None:
+                lemma, norm = self.lemma_and_norm(strings[lower])
+                pair = cache[lower] = (strings.add(lemma), strings.add(norm))
+            rows.append(pair)
+        if rows:
+            doc.from_array([LEMMA, NORM], numpy.array(rows, dtype="uint64"))
         return doc
 
 
 @lru_cache(maxsize=1)
 def _shared_pipeline() -> Language:
     return load_nlp()
+
+
+def doc_text(doc: Doc) -> str:
+    """``doc.text``, kept on the doc: spaCy rebuilds it from the tokens at every access."""
+    text = doc.user_data.get("cmclassify_text")
+    if text is None:
+        text = doc.user_data["cmclassify_text"] = doc.text
+    return text
+
+
+class TextKeepingTokenizer:
+    """The blank Spanish tokenizer, also keeping the input text on the doc for the components."""
+
+    def __init__(self, tokenizer: Any):
+        self.tokenizer = tokenizer
+
+    def __call__(self, text: str) -> Doc:
+        doc = self.tokenizer(text)
+        doc.user_data["cmclassify_text"] = text
+        return doc
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.tokenizer, name)
 
 
 def load_nlp() -> Language:
@@ -79,7 +97,10 @@ def load_nlp() -> Language:
     >>> [span.text for span in doc.spans["duties"]]
     ['Gestionar las redes sociales']
     """
+    from . import segment  # noqa: F401  (registers the section and duty components)
+
     nlp = spacy.blank("es")
+    nlp.tokenizer = TextKeepingTokenizer(nlp.tokenizer)
     for name in PIPELINE:
         nlp.add_pipe(name)
     return nlp

@@ -1,0 +1,138 @@
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from cmclassify import LABELS, DutyClassifier, ModelError, classify_duties, load_model, train_model
+from cmclassify.classify import CARD_FILE, MODEL_FILE, default_training_data, read_labelled
+from cmclassify.cli import main
+from cmclassify.resources import models_dir
+
+
+@pytest.fixture(scope="module")
+def small_data(tmp_path_factory):
+    frame = read_labelled(default_training_data())
+    sample = frame.groupby("label").sample(40, random_state=0)
+    path = tmp_path_factory.mktemp("data") / "duties.jsonl"
+    sample[["text", "label"]].to_json(path, orient="records", lines=True, force_ascii=False)
+    return path
+
+
+def test_estimator_conventions():
+    classifier = DutyClassifier(model="linear_svm", C=3.0)
+    assert classifier.get_params()["C"] == 3.0
+    cloned = clone(classifier)
+    assert cloned.get_params() == classifier.get_params() and cloned is not classifier
+    assert not hasattr(cloned, "calibrated_")
+    with pytest.raises(Exception):
+        cloned.predict(["Publicar contenido"])
+
+
+@pytest.mark.parametrize("family", ["logreg", "linear_svm", "complement_nb"])
+def test_every_family_fits_and_gives_probabilities_that_sum_to_one(small_data, family):
+    frame = read_labelled(small_data)
+    classifier = DutyClassifier(model=family, calibration_folds=2)
+    assert classifier.fit(frame["text"], frame["label"]) is classifier
+    proba = classifier.predict_proba(["Responder comentarios", "Vender por WhatsApp", "Editar videos"])
+    assert proba.shape == (3, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(classifier.classes_) == set(LABELS)
+
+
+def test_unknown_labels_and_families_are_refused(small_data):
+    with pytest.raises(ValueError, match="unknown labels"):
+        DutyClassifier().fit(["a", "b"], ["marketing", "other"])
+    with pytest.raises(ValueError, match="unknown model family"):
+        DutyClassifier(model="forest").fit(*read_labelled(small_data)[["text", "label"]].T.values)
+
+
+def test_training_is_reproducible_byte_for_byte(small_data, tmp_path):
+    classifier = DutyClassifier(model="linear_svm", calibration_folds=2)
+    first = train_model(tmp_path / "a", data=small_data, classifier=clone(classifier), cv_folds=0)
+    second = train_model(tmp_path / "b", data=small_data, classifier=clone(classifier), cv_folds=0)
+    assert (tmp_path / "a" / MODEL_FILE).read_bytes() == (tmp_path / "b" / MODEL_FILE).read_bytes()
+    assert first["training_data"]["sha256"] == second["training_data"]["sha256"]
+    assert first["training_data"]["rows"] == 120
+
+
+def test_save_load_round_trip_and_trust(small_data, tmp_path):
+    train_model(tmp_path, data=small_data, classifier=DutyClassifier(calibration_folds=2), cv_folds=2)
+    with pytest.raises(ModelError, match="trusted=True"):
+        load_model(tmp_path)
+    loaded = load_model(tmp_path, trusted=True)
+    texts = ["Publicar las promociones del mes en Instagram", "Moderar comentarios"]
+    assert list(loaded.predict(texts)) == list(load_model(tmp_path, trusted=True).predict(texts))
+    card = json.loads((tmp_path / CARD_FILE).read_text())
+    assert card["format_version"] == 1 and card["labels"] == list(LABELS)
+    assert card["metrics"]["cross_validation"]["folds"] == 2
+    assert {"scikit-learn", "spacy", "simplemma"} <= set(card["library_versions"])
+
+
+def test_tampered_or_foreign_model_is_refused(tmp_path):
+    shutil.copytree(models_dir(), tmp_path / "model")
+    model_path = tmp_path / "model" / MODEL_FILE
+    data = bytearray(model_path.read_bytes())
+    data[-10] ^= 0xFF
+    model_path.write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(tmp_path / "model", trusted=True)
+    shutil.copy(models_dir() / MODEL_FILE, model_path)
+    card_path = tmp_path / "model" / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card_path.write_text(json.dumps({**card, "format_version": 99}))
+    with pytest.raises(ModelError, match="format version"):
+        load_model(tmp_path / "model", trusted=True)
+
+
+def test_shipped_model_matches_its_card():
+    card = json.loads((models_dir() / CARD_FILE).read_text())
+    frame = read_labelled(default_training_data())
+    assert card["training_data"]["rows"] == len(frame.drop_duplicates(subset=["text", "label"]))
+    assert load_model().predict(["Publicar contenido"])[0] in LABELS
+
+
+# Contrast pairs from the codebook's grey-zone rules: same channel or activity, different purpose.
+CONTRASTS = [
+    ("Publicar contenido en Instagram", "communication_conversation",
+     "Publicar las promociones del mes en Instagram", "marketing_sales"),                      # rule 1
+    ("Responder mensajes de la comunidad", "communication_conversation",
+     "Responder mensajes y cerrar ventas", "marketing_sales"),                                  # rule 2
+    ("Difundir campañas de concientización en redes", "communication_conversation",
+     "Gestionar campañas pagas en Meta Ads", "marketing_sales"),                                # rule 3
+    ("Definir la estrategia de contenidos", "communication_conversation",
+     "Definir la estrategia de captación de clientes", "marketing_sales"),                      # rule 4
+    ("Elaborar reportes mensuales de alcance", "other",
+     "Elaborar reportes mensuales de ventas y conversiones", "marketing_sales"),                # rule 5
+    ("Atender consultas de clientes por redes sociales", "communication_conversation",
+     "Gestionar devoluciones y pagos de pedidos", "other"),                                     # rule 6
+    ("Diseñar piezas en Canva", "other", "Diseñar las piezas de las promociones", "marketing_sales"),  # rule 7
+    ("Editar reels", "other", "Editar videos para anuncios pagos", "marketing_sales"),          # rule 7
+]
+
+
+@pytest.mark.parametrize("text_a, label_a, text_b, label_b", CONTRASTS)
+def test_codebook_contrasts(text_a, label_a, text_b, label_b):
+    labelled = classify_duties([text_a, text_b])
+    assert labelled["label"].tolist() == [label_a, label_b]
+    probabilities = labelled[["p_marketing_sales", "p_communication_conversation", "p_other"]].to_numpy()
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_classify_duties_columns_and_evidence():
+    labelled = classify_duties(["Incrementar las ventas de la tienda online"])
+    assert list(labelled.columns) == ["text", "label", "p_marketing_sales", "p_communication_conversation", "p_other", "evidence"]
+    assert "venta" in labelled.loc[0, "evidence"]
+    assert classify_duties([]).empty
+
+
+def test_train_and_info_commands(small_data, tmp_path, capsys):
+    extra = tmp_path / "extra.csv"
+    pd.DataFrame({"text": ["Cobrar a los clientes en caja"], "label": ["other"]}).to_csv(extra, index=False)
+    assert main(["train", str(small_data), "-o", str(tmp_path / "m"), "--extra", str(extra), "--cv", "0"]) == 0
+    assert json.loads((tmp_path / "m" / CARD_FILE).read_text())["training_data"]["rows"] == 121
+    assert main(["info", "--model", str(tmp_path / "m")]) == 0
+    assert "intended use" in capsys.readouterr().out
+    assert main(["info", "--model", str(tmp_path / "nothing")]) == 1

@@ -1,0 +1,157 @@
+import pytest
+
+from cmclassify import FlagRules, analyse, analyse_text
+
+LIST = "Responsabilidades:\n"
+
+
+def judged(text, title="Community Manager", rules=None):
+    result = analyse_text(text, title=title) if rules is None else analyse(
+        [text], progress=False, rules=rules)
+    return result.ads.iloc[0], result
+
+
+def reasons(text, title="Community Manager"):
+    ad, _ = judged(text, title)
+    return set(filter(None, str(ad["alchemist_reasons"]).split(",")))
+
+
+@pytest.mark.parametrize("text", [
+    "Buscamos CM para aumentar las ventas de la empresa a través de las redes. " + LIST + "- Publicar contenido\n- Responder mensajes",
+    LIST + "- Liderar la transformación digital de la compañía\n- Publicar contenido en Instagram",
+    LIST + "- Posicionar a la empresa como líder del sector\n- Gestionar la comunidad",
+    "Tu misión será hacer crecer el negocio desde las redes. " + LIST + "- Crear contenido\n- Moderar comentarios",
+])
+def test_outcome_overreach_positive(text):
+    assert "A" in reasons(text)
+
+
+@pytest.mark.parametrize("text, title", [
+    (LIST + "- Publicar contenido en Instagram\n- Responder mensajes y comentarios", "Community Manager"),
+    (LIST + "- Cumplir los objetivos de ventas mensuales\n- Atender clientes por WhatsApp", "Vendedor con manejo de redes sociales"),
+    ("Requisitos:\n- Experiencia en aumentar las ventas de marcas de moda\n" + LIST + "- Crear contenido", "Community Manager"),
+])
+def test_outcome_overreach_negative(text, title):
+    assert "A" not in reasons(text, title)
+
+
+OVERLOADED = (LIST + "- Gestionar las redes sociales\n- Redactar artículos para el blog\n- Diseñar piezas gráficas en Canva\n"
+              "- Editar videos para YouTube\n- Administrar campañas de Meta Ads\n- Optimizar el SEO del sitio web\n"
+              "- Enviar campañas de email marketing")
+
+
+def test_scope_overload_counts_functions():
+    ad, result = judged(OVERLOADED)
+    assert "B" in str(ad["alchemist_reasons"]) and bool(ad["alchemist"])
+    assert ad["n_functions"] >= 6
+    assert set(result.findings[result.findings["reason"] == "B"]["evidence"]) <= set(result.duties["text"])
+
+
+def test_supporting_duties_and_requirements_do_not_count_for_scope():
+    text = (LIST + "- Gestionar las redes sociales\n- Apoyar al equipo de diseño con piezas gráficas\n"
+            "- Colaborar con el área web en el SEO\n- Asistir al equipo de ventas con cotizaciones\n"
+            "Requisitos:\n- Manejo de Canva, Premiere, Google Ads, WordPress y Mailchimp")
+    ad, _ = judged(text)
+    assert "B" not in str(ad["alchemist_reasons"])
+    assert ad["n_functions"] == 1
+
+
+@pytest.mark.parametrize("text", [
+    "Serás el único responsable de toda la comunicación de la empresa. " + LIST + "- Publicar contenido",
+    "Trabajarás sin equipo de marketing y serás responsable de toda la estrategia digital. " + LIST + "- Crear contenido",
+])
+def test_sole_ownership_positive(text):
+    assert "C" in reasons(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Serás responsable de toda la comunicación y trabajarás con el equipo de diseño y ventas. " + LIST + "- Crear contenido",
+    "Formarás parte del equipo de marketing, reportando a la gerencia. " + LIST + "- Publicar contenido",
+    "Requisitos: capacidad de trabajar de forma autónoma. " + LIST + "- Publicar contenido",
+])
+def test_sole_ownership_negative(text):
+    assert "C" not in reasons(text)
+
+
+def test_facade_positive_and_negative():
+    assert "D" in reasons(LIST + "- Responder los reclamos de los clientes en redes sociales\n- Publicar contenido")
+    escalated = LIST + "- Responder los reclamos en redes sociales y derivarlos al área de atención al cliente según el protocolo"
+    assert "D" not in reasons(escalated)
+
+
+def test_mismatch_needs_junior_post_and_ownership():
+    owned = LIST + "- Definir la estrategia digital de la empresa\n- Publicar contenido"
+    assert "E" in reasons(owned, title="Community Manager Junior")
+    assert "E" not in reasons(owned, title="Community Manager Senior")
+    guided = LIST + "- Ejecutar la estrategia conforme a los lineamientos de la gerencia\n- Publicar contenido"
+    assert "E" not in reasons(guided, title="Pasante de Community Manager")
+
+
+def test_lone_mismatch_is_recorded_but_flag_stays_false():
+    ad, _ = judged(LIST + "- Definir la estrategia de redes sociales\n- Publicar contenido", title="Community Manager Jr")
+    assert ad["alchemist_reasons"] == "E" and not ad["alchemist"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Requisitos:\n- Tener mínimo 10k seguidores en Instagram\n" + LIST + "- Crear contenido", True),
+    ("Requisitos:\n- Ser influencer con comunidad propia\n" + LIST + "- Crear contenido", True),
+    ("No necesitás ser influencer. " + LIST + "- Crear contenido", False),
+    ("Requisitos:\n- Experiencia gestionando cuentas de marcas con más de 100k seguidores\n" + LIST + "- Crear contenido", False),
+])
+def test_follower_credential(text, expected):
+    ad, _ = judged(text)
+    assert bool(ad["follower_credential"]) is expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Ninja de las redes sociales", True), ("Gurú Digital", True), ("Experta en Redes Sociales", True),
+    ("Rockstar del contenido", True), ("Community Manager Senior", False), ("Especialista en Redes Sociales", False),
+])
+def test_hype_title(title, expected):
+    ad, result = judged(LIST + "- Publicar contenido en Instagram", title=title)
+    assert bool(ad["hype_title"]) is expected
+    for finding in result.findings[result.findings["flag"] == "hype_title"].itertuples():
+        assert title[finding.start:finding.end] == finding.evidence
+
+
+@pytest.mark.parametrize("title, text, expected", [
+    ("Community Manager", "Somos una pyme.", True),
+    ("Vendedor con manejo de redes sociales", LIST + "- Vender por WhatsApp\n- Responder consultas en Instagram\n- Cobrar", False),
+    ("Administrador de redes", LIST + "- Configurar routers y switches\n- Mantener la red LAN", False),
+    ("Asesor de chat en redes sociales", LIST + "- Responder mensajes de clientes por Facebook\n- Registrar casos", False),
+    ("Asistente administrativo", LIST + "- Facturación\n- Archivo\n- Atención telefónica\n- Publicar avisos en redes sociales", False),
+    ("Diseñador gráfico y social media", LIST + "- Diseñar piezas\n- Publicar contenido en Instagram", True),
+    ("Auxiliar de comunicación", LIST + "- Gestionar las redes sociales de la fundación\n- Crear contenido para Instagram\n- Organizar eventos", True),
+])
+def test_is_cm_role(title, text, expected):
+    ad, _ = judged(text, title)
+    assert bool(ad["is_cm_role"]) is expected
+
+
+def test_every_evidence_offset_points_at_its_quote():
+    _, result = judged("Buscamos CM Jr para aumentar las ventas de la empresa. " + OVERLOADED, title="Gurú de las redes (Jr)")
+    assert len(result.findings) > 3
+    for finding in result.findings.itertuples():
+        source = result.ads.iloc[0]["clean_text"] if finding.field == "text" else result.ads.iloc[0]["title"]
+        assert source[finding.start:finding.end] == finding.evidence
+        assert finding.explanation_es and finding.explanation_en and finding.suggestion_es and finding.suggestion_en
+
+
+def test_user_pattern_file_extends_and_replaces(tmp_path):
+    text = LIST + "- Ser la cara visible de la marca en todos los canales\n- Publicar contenido"
+    assert "A" not in reasons(text)
+    extra = tmp_path / "mine.yaml"
+    extra.write_text("outcome_overreach:\n  - cara visible de * marca\nhype:\n  - '\\\\bcapo\\\\b'\n", encoding="utf-8")
+    rules = FlagRules.load(extra)
+    result = analyse([text], progress=False, rules=rules)
+    assert "A" in result.ads.iloc[0]["alchemist_reasons"]
+    assert "transformación digital" in str(FlagRules.load(extra).spec["outcome_overreach"])  # defaults kept
+    replaced = FlagRules.load(extra, replace=True)
+    assert replaced.spec["outcome_overreach"] == ["cara visible de * marca"]
+
+
+def test_explain_reads_like_a_report():
+    ad, result = judged(OVERLOADED, title="Ninja de las redes")
+    report = result.explain()
+    assert "scope_overload" in report and "Suggestion" in report and "Ninja" in report
+    assert "Sugerencia" in result.explain(lang="es")
