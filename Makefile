@@ -11,8 +11,9 @@ $(BIN)/cmclassify: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-run: $(BIN)/cmclassify  ## analyse the bundled sample ads into out/
+run: $(BIN)/cmclassify  ## analyse the bundled sample ads: tables and HTML report in out/
 	$(BIN)/cmclassify analyse data/sample_ads.jsonl -o out
+	$(BIN)/cmclassify report data/sample_ads.jsonl -o out/report.html
 
 test: $(BIN)/cmclassify  ## run the test suite
 	$(BIN)/python -m pytest

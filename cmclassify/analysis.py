@@ -60,6 +60,10 @@ DUTY_COLUMNS = {
     "p_other": "calibrated probability of other",
     "evidence": "the words (lemmas) that pushed the duty most towards its label",
 }
+# Fixed dtypes, so that empty tables, chunks and Dask partitions agree.
+_DUTY_DTYPES = {**{c: "str" for c in DUTY_COLUMNS}, "duty_index": "int64", "start": "int64", "end": "int64",
+                "p_marketing_sales": "float64", "p_communication_conversation": "float64", "p_other": "float64"}
+_FINDING_DTYPES = {**{c: "str" for c in FINDING_COLUMNS}, "start": "int64", "end": "int64"}
 FORMATS = ("csv", "parquet", "jsonl")
 
 
@@ -90,12 +94,8 @@ class Analysis:
         ad_frame["n_functions"] = ad_frame["n_functions"].astype("Int64")
         ad_frame["alchemist_score"] = ad_frame["alchemist_score"].astype("float64")
         ad_frame = ad_frame[list(AD_COLUMNS) + [c for c in ad_frame.columns if c not in AD_COLUMNS]]
-        duty_frame = pd.DataFrame(duties, columns=list(DUTY_COLUMNS))
-        for column in ("duty_index", "start", "end"):
-            duty_frame[column] = duty_frame[column].astype("int64")
-        finding_frame = pd.DataFrame(findings, columns=list(FINDING_COLUMNS))
-        for column in ("start", "end"):
-            finding_frame[column] = finding_frame[column].astype("int64")
+        duty_frame = pd.DataFrame(duties, columns=list(DUTY_COLUMNS)).astype(_DUTY_DTYPES)
+        finding_frame = pd.DataFrame(findings, columns=list(FINDING_COLUMNS)).astype(_FINDING_DTYPES)
         return cls(ad_frame.reset_index(drop=True), duty_frame, finding_frame)
 
     def __len__(self) -> int:
@@ -125,24 +125,99 @@ class Analysis:
             raise KeyError(f"no ad with id {ad_id!r}")
         return explain_ad(rows.iloc[0], self.duties_of(ad_id), self.findings_of(ad_id), lang)
 
+    @classmethod
+    def concat(cls, parts: list["Analysis"]) -> "Analysis":
+        """One analysis from several (e.g. the chunks of :func:`cmclassify.iter_analyse`)."""
+        return cls(*(pd.concat([getattr(p, name) for p in parts], ignore_index=True)
+                     for name in ("ads", "duties", "findings")))
+
+    def summary(self, by: str | list[str] | None = None, n_boot: int = 1000, seed: int = 0,
+                confidence: float = 0.95) -> pd.DataFrame:
+        """The corpus figures (rates, shares, orientation) with bootstrap confidence intervals,
+        overall or per group of ``by`` (column names, or "month" for a date column);
+        see :func:`cmclassify.aggregate.summarise`."""
+        from .aggregate import summarise
+
+        return summarise(self, by=by, n_boot=n_boot, seed=seed, confidence=confidence)
+
+    def plot(self, kind: str = "orientation", **kwargs: Any) -> Any:
+        """A matplotlib figure: ``"orientation"``, ``"alchemist"``, ``"flags"``, ``"top_duties"`` or
+        ``"by"`` (needs ``by=``); see :func:`cmclassify.report.plot`."""
+        from .report import plot
+
+        return plot(self, kind, **kwargs)
+
+    def to_html(self, path: str | Path | None = None, **kwargs: Any) -> str:
+        """A self-contained HTML report (dashboard, table of ads, one card per ad); written to ``path``
+        when given. Options as :func:`cmclassify.report.render_html`."""
+        from .report import render_html
+
+        return render_html(self, path, **kwargs)
+
     def save(self, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
         """Write ``ads.<fmt>``, ``duties.<fmt>`` and ``findings.<fmt>`` into ``out_dir``; returns the paths."""
+        with TableWriters(out_dir, fmt) as writers:
+            writers.write(self)
+        return writers.paths
+
+
+TABLES = ("ads", "duties", "findings")
+
+
+class TableWriters:
+    """Appends analyses to ``ads``, ``duties`` and ``findings`` files, chunk after chunk."""
+
+    def __init__(self, out_dir: str | Path, fmt: str):
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        self.fmt = fmt
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, frame in (("ads", self.ads), ("duties", self.duties), ("findings", self.findings)):
-            path = out / f"{name}.{fmt}"
-            write_table(frame, path, fmt)
-            paths.append(path)
-        return paths
+        self.paths = [out / f"{name}.{fmt}" for name in TABLES]
+        self._parquet: dict[str, Any] = {}
+        self._written: set[str] = set()
+        self._empty: dict[str, pd.DataFrame] = {}
 
+    def __enter__(self) -> "TableWriters":
+        return self
 
-def write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
-    if fmt == "csv":
-        frame.to_csv(path, index=False)
-    elif fmt == "parquet":
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_json(path, orient="records", lines=True, force_ascii=False)
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def write(self, analysis: Analysis) -> None:
+        for name, path in zip(TABLES, self.paths):
+            frame = getattr(analysis, name)
+            if frame.empty:
+                self._empty.setdefault(name, frame)
+            else:
+                self._append(name, path, frame)
+
+    def _append(self, name: str, path: Path, frame: pd.DataFrame) -> None:
+        first = name not in self._written
+        self._written.add(name)
+        if self.fmt == "csv":
+            frame.to_csv(path, index=False, mode="w" if first else "a", header=first)
+        elif self.fmt == "jsonl":
+            lines = frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+            with open(path, "w" if first else "a", encoding="utf-8") as handle:
+                handle.write(lines if not lines or lines.endswith("\n") else lines + "\n")
+        else:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            writer = self._parquet.get(name)
+            if writer is None:
+                # A column that is empty in the first chunk has no type yet: take it as text.
+                schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f for f in table.schema],
+                                   metadata=table.schema.metadata)
+                writer = self._parquet[name] = pq.ParquetWriter(path, schema)
+            writer.write_table(table.cast(writer.schema))
+
+    def close(self) -> None:
+        for name, path in zip(TABLES, self.paths):
+            if name not in self._written:  # every table gets a file, with its columns, even when empty
+                self._append(name, path, self._empty.get(name, pd.DataFrame()))
+        for writer in self._parquet.values():
+            writer.close()
+        self._parquet.clear()

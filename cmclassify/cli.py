@@ -26,6 +26,20 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--title-col", default="title", help="column holding the title (default: title)")
     analyse.add_argument("--id-col", default="ad_id", help="column holding the ad id (default: ad_id)")
     analyse.add_argument("--no-progress", action="store_true", help="no progress bar")
+    analyse.add_argument("--engine", choices=("local", "dask"), default="local",
+                         help="local: stream through this process (default); dask: partitioned Parquet via Dask")
+    analyse.add_argument("--scheduler", metavar="ADDRESS",
+                         help="Dask scheduler address (default with --engine dask: a local cluster)")
+
+    report = commands.add_parser("report", help="analyse ads and write a self-contained HTML report")
+    report.add_argument("input", help="CSV, JSON, JSONL, Parquet or .txt file, or a folder of .txt files")
+    report.add_argument("-o", "--output", required=True, help="the HTML file to write")
+    report.add_argument("--text-col", default="description", help="column holding the ad text (default: description)")
+    report.add_argument("--title-col", default="title", help="column holding the title (default: title)")
+    report.add_argument("--id-col", default="ad_id", help="column holding the ad id (default: ad_id)")
+    report.add_argument("--lang", choices=("es", "en", "both"), default="es", help="language of the report (default: es)")
+    report.add_argument("--max-cards", type=int, default=500, help="ads shown as full cards, highest score first (default: 500)")
+    report.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     train = commands.add_parser("train", help="train the duty classifier (reproduces the shipped model from data/)")
     train.add_argument("data", nargs="?", help="labelled duties: JSONL/CSV file or folder (default: the bundled data/duties)")
@@ -46,14 +60,28 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
+    if args.engine == "dask":
+        from .distributed import analyse_files_dask
+
+        done = analyse_files_dask(args.input, args.output, scheduler=args.scheduler, text_col=args.text_col,
+                                  title_col=args.title_col, id_col=args.id_col)
+    else:
+        from .pipeline import analyse_to_files
+
+        done = analyse_to_files(args.input, args.output, args.format, text_col=args.text_col, title_col=args.title_col,
+                                id_col=args.id_col, progress=not args.no_progress)
+    summary = ", ".join(f"{n} {status}" for status, n in done["statuses"].items())
+    print(f"{done['n_ads']} ads ({summary}), {done['n_duties']} duties -> {', '.join(map(str, done['paths']))}")
+    return 0
+
+
+def _run_report(args: argparse.Namespace) -> int:
     from .pipeline import analyse
 
     result = analyse(args.input, text_col=args.text_col, title_col=args.title_col, id_col=args.id_col,
                      progress=not args.no_progress)
-    paths = result.save(args.output, args.format)
-    counts = result.ads["status"].value_counts().to_dict()
-    summary = ", ".join(f"{n} {status}" for status, n in counts.items())
-    print(f"{len(result.ads)} ads ({summary}), {len(result.duties)} duties -> {', '.join(map(str, paths))}")
+    html = result.to_html(args.output, lang=args.lang, max_cards=args.max_cards)
+    print(f"{len(result.ads)} ads -> {args.output} ({len(html.encode()) / 1e6:.1f} MB)")
     return 0
 
 
@@ -97,9 +125,10 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info}.get(args.command, _run_analyse)
+        runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report}.get(
+            args.command, _run_analyse)
         return runner(args)
-    except (InputError, ModelError, OSError, ValueError) as exc:
+    except (InputError, ModelError, OSError, ValueError, RuntimeError) as exc:
         print(f"cmclassify: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -6,7 +6,8 @@ for one ad.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -14,12 +15,12 @@ from spacy.language import Language
 from tqdm.auto import tqdm
 
 from .aggregate import label_shares, orientation
-from .analysis import AD_COLUMNS, DUTY_COLUMNS, Analysis
+from .analysis import Analysis, TableWriters
 from .classify import PROBA_COLUMNS, DutyClassifier, classify_duties, default_model, lemma_text_of_span
 from .clean import clean
 from .flag import FlagRules, default_rules, finding_records, judge
 from .nlp import shared_nlp
-from .read import AdsInput, decode, normalise_frame
+from .read import INPUT_COLUMNS, AdsInput, count_rows, decode, iter_file_chunks, normalise_frame
 
 BATCH_SIZE = 256
 
@@ -39,7 +40,6 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier,
                    rules: FlagRules) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     ads: list[dict[str, Any]] = []
     ready: list[tuple[int, str]] = []
-    extra_columns = [c for c in frame.columns if c not in ("ad_id", "title", "description", "input_error", "input_warning")]
     for position, row in enumerate(frame.itertuples(index=False)):
         record: dict[str, Any] = {"ad_id": row.ad_id, "title": row.title, "status": "ok", "error": "",
                                   "warning": row.input_warning, "n_duties": 0, "clean_text": ""}
@@ -63,9 +63,6 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier,
             if cleaned.message:
                 record["warning"] = "; ".join(filter(None, (record["warning"], cleaned.message)))
             ready.append((position, cleaned.text))
-    for column in extra_columns:
-        for record, value in zip(ads, frame[column].tolist()):
-            record[column] = value
 
     duties: list[dict[str, Any]] = []
     findings: list[dict[str, Any]] = []
@@ -130,39 +127,91 @@ def _pipe_safely(nlp: Language, ready: list[tuple[int, str]], ads: list[dict[str
             ads[position].update(status="error", error=f"language processing failed: {type(exc).__name__}: {exc}")
 
 
-def _chunks(frame: pd.DataFrame, size: int) -> Iterable[pd.DataFrame]:
-    for start in range(0, len(frame), size):
-        yield frame.iloc[start:start + size]
+CHUNK_SIZE = BATCH_SIZE * 4
+
+
+def _raw_chunks(data: AdsInput, text_col: str, chunk_size: int) -> tuple[Iterator[Any], int | None]:
+    """The input in chunks of rows, not yet normalised, and the number of rows when known up front."""
+    if isinstance(data, (str, Path)):
+        return iter_file_chunks(data, chunk_size), count_rows(data)
+    if not isinstance(data, pd.DataFrame):
+        data = pd.DataFrame({text_col: pd.Series(list(data), dtype=object)})
+    frame = data
+    # An empty frame still yields one (empty) chunk, so its columns reach the result.
+    return (frame.iloc[start:start + chunk_size] for start in range(0, max(len(frame), 1), chunk_size)), len(frame)
+
+
+def iter_analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
+                 chunk_size: int = CHUNK_SIZE, progress: bool = True, model: DutyClassifier | None = None,
+                 rules: FlagRules | None = None) -> Iterator[Analysis]:
+    """Analyse chunk by chunk, yielding one :class:`Analysis` per chunk of ``chunk_size`` ads.
+
+    A file is read a chunk at a time, so memory stays flat whatever its size.
+    Arguments as for :func:`analyse`; repeated ids are renamed across chunks too.
+    """
+    nlp = shared_nlp()
+    model = model or default_model()
+    rules = rules or default_rules()
+    chunks, total = _raw_chunks(data, text_col, chunk_size)
+    seen_ids: dict[str, int] = {}
+    with tqdm(total=total, unit="ad", disable=not progress, delay=2) as bar:
+        for raw in chunks:
+            frame = normalise_frame(raw, text_col=text_col, title_col=title_col, id_col=id_col, seen_ids=seen_ids)
+            part = Analysis.from_records(*_analyse_frame(frame, nlp, model, rules))
+            for column in frame.columns[len(INPUT_COLUMNS):]:  # the input's own columns, with their dtypes
+                part.ads[column] = frame[column].reset_index(drop=True)
+            yield part
+            bar.update(len(frame))
 
 
 def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
             progress: bool = True, model: DutyClassifier | None = None, rules: FlagRules | None = None) -> Analysis:
-    """Analyse job ads and return one row per ad (``.ads``) and one per duty (``.duties``).
+    """Analyse job ads: one row per ad (``.ads``), per duty (``.duties``) and per flag evidence (``.findings``).
 
     ``data`` is a DataFrame (columns ``description``, ``title``, ``ad_id`` by
-    default; other columns are carried into ``.ads``), a list of ad texts, or a
-    path to a CSV, JSON, JSONL, Parquet or text file. Every input row comes back
-    in input order with a ``status``: ``ok``, ``empty``, ``not_spanish``,
-    ``garbled`` or ``error`` (the ``error`` column says why). A progress bar
-    appears when the run lasts more than two seconds, unless ``progress=False``.
-    ``model`` replaces the shipped duty classifier (see :func:`cmclassify.load_model`);
-    ``rules`` the flag patterns (see :meth:`cmclassify.FlagRules.load`).
+    default; other columns are carried into ``.ads``), a list of ad texts, a
+    path to a CSV, JSON, JSONL, Parquet or text file, or a Dask DataFrame (the
+    result then holds Dask DataFrames; see :mod:`cmclassify.distributed`).
+    Every input row comes back in input order with a ``status``: ``ok``,
+    ``empty``, ``not_spanish``, ``garbled`` or ``error`` (the ``error`` column
+    says why). A progress bar appears when the run lasts more than two seconds,
+    unless ``progress=False``. ``model`` replaces the shipped duty classifier
+    (see :func:`cmclassify.load_model`); ``rules`` the flag patterns (see
+    :meth:`cmclassify.FlagRules.load`). For inputs larger than memory use
+    :func:`analyse_to_files`.
     """
-    frame = normalise_frame(data, text_col=text_col, title_col=title_col, id_col=id_col)
-    nlp = shared_nlp()
-    model = model or default_model()
-    rules = rules or default_rules()
-    ads: list[dict[str, Any]] = []
-    duties: list[dict[str, Any]] = []
-    findings: list[dict[str, Any]] = []
-    with tqdm(total=len(frame), unit="ad", disable=not progress, delay=2) as bar:
-        for chunk in _chunks(frame, BATCH_SIZE * 4):
-            chunk_ads, chunk_duties, chunk_findings = _analyse_frame(chunk, nlp, model, rules)
-            ads.extend(chunk_ads)
-            duties.extend(chunk_duties)
-            findings.extend(chunk_findings)
-            bar.update(len(chunk))
-    return Analysis.from_records(ads, duties, findings)
+    if _is_dask_frame(data):
+        from .distributed import analyse_dask
+
+        return analyse_dask(data, text_col=text_col, title_col=title_col, id_col=id_col, model=model, rules=rules)
+    parts = list(iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
+                              model=model, rules=rules))
+    return Analysis.concat(parts) if parts else Analysis.from_records([], [], [])
+
+
+def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", *, text_col: str = "description",
+                     title_col: str = "title", id_col: str = "ad_id", chunk_size: int = CHUNK_SIZE,
+                     progress: bool = True, model: DutyClassifier | None = None,
+                     rules: FlagRules | None = None) -> dict[str, Any]:
+    """Analyse ``data`` chunk by chunk, appending to ``ads``, ``duties`` and ``findings`` files in ``out_dir``.
+
+    Memory stays flat whatever the input size. Returns the paths written and
+    the count of ads per status.
+    """
+    statuses: dict[str, int] = {}
+    n_duties = 0
+    with TableWriters(out_dir, fmt) as writers:
+        for part in iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, chunk_size=chunk_size,
+                                 progress=progress, model=model, rules=rules):
+            writers.write(part)
+            n_duties += len(part.duties)
+            for status, n in part.ads["status"].value_counts().items():
+                statuses[status] = statuses.get(status, 0) + int(n)
+    return {"paths": writers.paths, "statuses": statuses, "n_ads": sum(statuses.values()), "n_duties": n_duties}
+
+
+def _is_dask_frame(data: Any) -> bool:
+    return type(data).__module__.startswith("dask") and hasattr(data, "map_partitions")
 
 
 def analyse_text(text: str, title: str | None = None) -> Analysis:
@@ -170,4 +219,4 @@ def analyse_text(text: str, title: str | None = None) -> Analysis:
     return analyse(pd.DataFrame({"title": [title or ""], "description": [text]}), progress=False)
 
 
-__all__ = ["analyse", "analyse_text", "AD_COLUMNS", "DUTY_COLUMNS"]
+__all__ = ["analyse", "analyse_text", "analyse_to_files", "iter_analyse"]

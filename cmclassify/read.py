@@ -22,7 +22,8 @@ AdsInput = Union[pd.DataFrame, Sequence[str], str, Path]
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
            ".parquet": "parquet", ".pq": "parquet", ".txt": "txt"}
-CORE_COLUMNS = ("ad_id", "title", "description")
+INPUT_COLUMNS = ("ad_id", "title", "description", "input_error", "input_warning")
+"""The columns ``normalise_frame`` puts first; the input's other columns follow."""
 
 
 class InputError(ValueError):
@@ -119,6 +120,16 @@ def iter_file_chunks(path: str | Path, chunk_size: int) -> Iterator[pd.DataFrame
             yield frame.iloc[start:start + chunk_size]
 
 
+def count_rows(path: str | Path) -> int | None:
+    """Rows in a file when that is cheap to know (Parquet metadata), else None."""
+    path = Path(path)
+    if path.is_file() and file_format(path) == "parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    return None
+
+
 def _is_utf8(path: Path) -> bool:
     with open(path, "rb") as handle:
         head = handle.read(1 << 20)
@@ -142,7 +153,7 @@ def _as_text(value: Any) -> str:
 
 def normalise_frame(data: AdsInput, *, text_col: str = "description", title_col: str = "title",
                     id_col: str = "ad_id", seen_ids: dict[str, int] | None = None) -> pd.DataFrame:
-    """One row per input row with ``ad_id``, ``title``, ``description`` and ``input_error``.
+    """One row per input row: the ``INPUT_COLUMNS``, then the input's other columns.
 
     The description keeps its original Python value (text, number, NaN…) for the
     pipeline to judge row by row. Other columns are carried through. Missing ids
@@ -179,10 +190,10 @@ def normalise_frame(data: AdsInput, *, text_col: str = "description", title_col:
             ids[i] = f"{ad_id}#{count}"
             warnings[i] = f"duplicate ad_id {ad_id!r}: renamed to {ids[i]!r}"
     extra = frame.drop(columns=[c for c in (text_col, title_col, id_col) if c in frame.columns])
-    extra = extra.drop(columns=[c for c in extra.columns if c in ("ad_id", "title", "description", "input_error", "input_warning")])
+    extra = extra.drop(columns=[c for c in extra.columns if c in INPUT_COLUMNS])
     out = pd.DataFrame({"ad_id": ids, "title": titles,
                         "description": pd.Series(descriptions, dtype=object),
                         "input_error": input_error, "input_warning": warnings})
     for column in extra.columns:
-        out[column] = extra[column].to_numpy()
+        out[column] = extra[column].reset_index(drop=True)
     return out
