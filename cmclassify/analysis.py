@@ -46,7 +46,9 @@ FINDING_COLUMNS = {
     "suggestion_es": "what the ad's author could change, in Spanish",
     "suggestion_en": "what the ad's author could change, in English",
 }
-_FLAG_COLUMNS = ("is_cm_role", "alchemist", "follower_credential", "hype_title")
+_AD_DTYPES = {**{c: "str" for c in AD_COLUMNS}, "n_duties": "int64", "n_functions": "Int64", "alchemist_score": "float64",
+              **{c: "float64" for c in AD_COLUMNS if c.startswith("share_")},
+              **{c: "boolean" for c in ("is_cm_role", "alchemist", "follower_credential", "hype_title")}}
 DUTY_COLUMNS = {
     "ad_id": "the ad the duty belongs to",
     "duty_index": "position of the duty in the ad, from 0",
@@ -88,11 +90,7 @@ class Analysis:
         for column in AD_COLUMNS:
             if column not in ad_frame.columns:
                 ad_frame[column] = pd.Series([None] * len(ad_frame), dtype=object)
-        ad_frame["n_duties"] = ad_frame["n_duties"].astype("int64")
-        for column in _FLAG_COLUMNS:
-            ad_frame[column] = ad_frame[column].astype("boolean")
-        ad_frame["n_functions"] = ad_frame["n_functions"].astype("Int64")
-        ad_frame["alchemist_score"] = ad_frame["alchemist_score"].astype("float64")
+        ad_frame = ad_frame.astype(_AD_DTYPES)
         ad_frame = ad_frame[list(AD_COLUMNS) + [c for c in ad_frame.columns if c not in AD_COLUMNS]]
         duty_frame = pd.DataFrame(duties, columns=list(DUTY_COLUMNS)).astype(_DUTY_DTYPES)
         finding_frame = pd.DataFrame(findings, columns=list(FINDING_COLUMNS)).astype(_FINDING_DTYPES)
@@ -198,7 +196,7 @@ class TableWriters:
         if self.fmt == "csv":
             frame.to_csv(path, index=False, mode="w" if first else "a", header=first)
         elif self.fmt == "jsonl":
-            lines = frame.to_json(orient="records", lines=True, force_ascii=False) if len(frame) else ""
+            lines = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso") if len(frame) else ""
             with open(path, "w" if first else "a", encoding="utf-8") as handle:
                 handle.write(lines if not lines or lines.endswith("\n") else lines + "\n")
         else:

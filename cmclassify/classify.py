@@ -19,7 +19,8 @@ from typing import Any
 import joblib
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -82,6 +83,57 @@ def _as_texts(X: Any) -> list[str]:
     return ["" if t is None else str(t) for t in X]
 
 
+class CharNgramTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF of character n-grams within words (``TfidfVectorizer(analyzer="char_wb")``), with the
+    n-grams of each word looked up once and cached: transforming gives the same matrix, several
+    times faster, since ads repeat their words."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self._word_cache: dict[str, np.ndarray] = {}
+
+    def fit(self, X: Iterable[str], y: Any = None) -> "CharNgramTfidf":
+        self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range), sublinear_tf=True,
+                                           min_df=self.min_df, dtype=np.float64)
+        self.vectorizer_.fit(list(X))
+        self.vectorizer_.stop_words_ = None  # a set: its pickled order is not reproducible
+        self._word_cache = {}
+        return self
+
+    def _word_features(self, word: str) -> np.ndarray:
+        features = self._word_cache.get(word)
+        if features is None:
+            vocabulary = self.vectorizer_.vocabulary_
+            grams = self.vectorizer_.build_analyzer()(word)
+            features = np.array([vocabulary[g] for g in grams if g in vocabulary], dtype=np.int64)
+            if len(self._word_cache) < 200_000:
+                self._word_cache[word] = features
+        return features
+
+    def transform(self, X: Iterable[str]) -> sparse.csr_matrix:
+        check_is_fitted(self, "vectorizer_")
+        texts = list(X)
+        shape = (len(texts), len(self.vectorizer_.vocabulary_))
+        if not texts:
+            return sparse.csr_matrix(shape)
+        rows, columns = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for row, text in enumerate(texts):
+            for word in text.split():
+                features = self._word_features(word)
+                columns.append(features)
+                rows.append(np.full(len(features), row, dtype=np.int64))
+        columns_all = np.concatenate(columns)
+        counts = sparse.csr_matrix((np.ones(len(columns_all)), (np.concatenate(rows), columns_all)), shape=shape)
+        counts.sum_duplicates()
+        return self.vectorizer_._tfidf.transform(counts, copy=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_word_cache"] = {}  # a cache: not part of the model, and would make pickles differ
+        return state
+
+
 def _as_input(X: Any) -> Any:
     """Duty texts as a list, or a DataFrame with ``text`` (and optionally ``lemmas``) kept as is."""
     return X if isinstance(X, pd.DataFrame) else _as_texts(X)
@@ -125,7 +177,7 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
         if self.char_ngrams:
             parts.append(("chars", Pipeline([
                 ("fold", FunctionTransformer(_fold_all)),
-                ("tfidf", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.char_ngrams), sublinear_tf=True, min_df=2)),
+                ("tfidf", CharNgramTfidf(ngram_range=tuple(self.char_ngrams), min_df=2)),
             ])))
         if not parts:
             raise ValueError("at least one of word_ngrams and char_ngrams is needed")
@@ -148,50 +200,59 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"unknown labels {sorted(unknown)}; the codebook's labels are {', '.join(LABELS)}")
         self.features_ = self._features()
         matrix = self.features_.fit_transform(texts)
-        for _, transformer in self.features_.transformer_list:
-            transformer.named_steps["tfidf"].stop_words_ = None  # a set: its pickled order is not reproducible
+        if self.word_ngrams:
+            self.features_.transformer_list[0][1].named_steps["tfidf"].stop_words_ = None  # a set: its pickled order varies
         self.calibrated_ = CalibratedClassifierCV(self._base(), method="sigmoid", cv=self.calibration_folds)
         self.calibrated_.fit(matrix, labels)
         self.classes_ = self.calibrated_.classes_
         self.n_features_ = matrix.shape[1]
+        # Per-class weights of the lemma features, averaged over the calibration folds: the evidence.
+        self.evidence_weights_, self.evidence_terms_ = None, None
+        if self.word_ngrams and self.model != "complement_nb":
+            vectorizer = self.features_.transformer_list[0][1].named_steps["tfidf"]
+            n_lemma = len(vectorizer.vocabulary_)
+            coefs = [c.estimator.coef_ for c in self.calibrated_.calibrated_classifiers_]
+            self.evidence_weights_ = np.mean(coefs, axis=0)[:, :n_lemma]
+            self.evidence_terms_ = vectorizer.get_feature_names_out()
         return self
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def _features_of(self, X: Any) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None]:
+        """All features, and the lemma features alone (what evidence is read from)."""
         check_is_fitted(self, "calibrated_")
-        return self.calibrated_.predict_proba(self.features_.transform(_as_input(X)))
+        X = _as_input(X)
+        parts = [transformer.transform(X) for _, transformer in self.features_.transformer_list]
+        return sparse.hstack(parts).tocsr(), (parts[0].tocsr() if self.word_ngrams else None)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.calibrated_.predict_proba(self._features_of(X)[0])
 
     def predict(self, X: Any) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def _lemma_weights(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """Per-class weights of the lemma features, averaged over the calibration folds."""
-        if not self.word_ngrams or self.model == "complement_nb":
-            return None
-        coefs = [c.estimator.coef_ for c in self.calibrated_.calibrated_classifiers_]
-        vectorizer = self.features_.transformer_list[0][1].named_steps["tfidf"]
-        n_lemma = len(vectorizer.vocabulary_)
-        return np.mean(coefs, axis=0)[:, :n_lemma], vectorizer.get_feature_names_out()
+    def predict_proba_and_evidence(self, X: Any, top: int = 3) -> tuple[np.ndarray, list[list[str]]]:
+        """Probabilities, and for each duty the lemma n-grams that pushed it most towards its predicted label."""
+        features, lemmas = self._features_of(X)
+        proba = self.calibrated_.predict_proba(features)
+        return proba, self._evidence(lemmas, self.classes_[np.argmax(proba, axis=1)], top)
 
     def explain(self, X: Any, labels: Sequence[str], top: int = 3) -> list[list[str]]:
         """For each duty, the lemma n-grams that pushed it most towards ``labels[i]``."""
-        check_is_fitted(self, "calibrated_")
-        weights = self._lemma_weights()
-        if weights is None:
+        return self._evidence(self._features_of(X)[1], labels, top)
+
+    def _evidence(self, lemmas: sparse.csr_matrix | None, labels: Sequence[str], top: int) -> list[list[str]]:
+        if lemmas is None or self.evidence_weights_ is None:
             return [[] for _ in labels]
-        coef, names = weights
-        lemma_pipe = self.features_.transformer_list[0][1]
-        matrix = lemma_pipe.transform(_as_input(X)).tocsr()
         class_index = {c: i for i, c in enumerate(self.classes_)}
         out = []
         for row, label in enumerate(labels):
-            start, end = matrix.indptr[row], matrix.indptr[row + 1]
-            columns, values = matrix.indices[start:end], matrix.data[start:end]
-            contributions = values * coef[class_index[label], columns]
+            start, end = lemmas.indptr[row], lemmas.indptr[row + 1]
+            columns, values = lemmas.indices[start:end], lemmas.data[start:end]
+            contributions = values * self.evidence_weights_[class_index[label], columns]
             terms = []
             for i in np.argsort(-contributions):
                 if contributions[i] <= 0 or len(terms) == top:
                     break
-                words = str(names[columns[i]]).split()
+                words = str(self.evidence_terms_[columns[i]]).split()
                 if words[0] not in _STOP_WORDS and words[-1] not in _STOP_WORDS:
                     terms.append(" ".join(words))
             out.append(terms)
@@ -296,14 +357,16 @@ def classify_duties(texts: Sequence[str] | pd.DataFrame, model: DutyClassifier |
     columns = ["text", "label", *PROBA_COLUMNS, "evidence"]
     if not texts:
         return pd.DataFrame(columns=columns)
-    proba = classifier.predict_proba(duties)
+    if evidence:
+        proba, terms = classifier.predict_proba_and_evidence(duties)
+    else:
+        proba, terms = classifier.predict_proba(duties), [[] for _ in texts]
     order = [list(classifier.classes_).index(label) for label in LABELS]
     proba = proba[:, order]
-    labels = [LABELS[i] for i in np.argmax(proba, axis=1)]
     frame = pd.DataFrame(proba, columns=list(PROBA_COLUMNS))
-    frame.insert(0, "label", labels)
+    frame.insert(0, "label", [LABELS[i] for i in np.argmax(proba, axis=1)])
     frame.insert(0, "text", texts)
-    frame["evidence"] = ["; ".join(terms) for terms in classifier.explain(duties, labels)] if evidence else ""
+    frame["evidence"] = ["; ".join(t) for t in terms]
     return frame[columns]
 
 

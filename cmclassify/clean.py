@@ -28,22 +28,17 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _BLANK_LINES = re.compile(r" *\n[ \n]*")
 # Only words with a lower-case letter directly followed by an upper-case one can be glued.
-_GLUED_WORD = re.compile(r"[^\W\d_]*[a-záéíóúñü][A-ZÁÉÍÓÚÑ][^\W\d_]*")
-_LETTER = re.compile(r"[^\W\d_]")
+_GLUED_WORD = re.compile(r"\b[^\W\d_]*[a-záéíóúñü][A-ZÁÉÍÓÚÑ][^\W\d_]*")
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
 _CASE_SEAM = re.compile(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑ])")
+_CASE_SEAM_CHAR = re.compile(r"[a-záéíóúñü](?=[A-ZÁÉÍÓÚÑ])")
 # A full stop, colon, closing bracket or exclamation glued to the next capitalised word.
-_PUNCT_SEAM = re.compile(r"(?<=[a-záéíóúñü)\]0-9][.:!?])(?=[¿¡]?[A-ZÁÉÍÓÚÑ][a-záéíóúñü])|(?<=[a-záéíóúñü][)\]])(?=[A-ZÁÉÍÓÚÑ][a-záéíóúñü])")
+_PUNCT_SEAM = re.compile(r"[.:!?](?<=[a-záéíóúñü)\]0-9][.:!?])(?=[¿¡]?[A-ZÁÉÍÓÚÑ][a-záéíóúñü])"
+                         r"|[)\]](?<=[a-záéíóúñü][)\]])(?=[A-ZÁÉÍÓÚÑ][a-záéíóúñü])")
 
 
 _LEADING_SYMBOLS = re.compile(r"^[^\w¿¡(]+")
 _RUNS_OF_SPACE = re.compile(r"\s+")
-
-
-def fold(text: str) -> str:
-    """Lower-case, accents removed, leading bullets and emoji dropped: "✅ GESTIÓN" -> "gestion"."""
-    text = _LEADING_SYMBOLS.sub("", text.lower())
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _RUNS_OF_SPACE.sub(" ", "".join(ch for ch in decomposed if not unicodedata.combining(ch))).strip()
 
 
 def _accent_table() -> dict[int, str]:
@@ -56,6 +51,12 @@ def _accent_table() -> dict[int, str]:
 
 
 _STRIP_ACCENTS = _accent_table()
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed, leading bullets and emoji dropped: "✅ GESTIÓN" -> "gestion"."""
+    text = unicodedata.normalize("NFC", _LEADING_SYMBOLS.sub("", text.lower()))
+    return _RUNS_OF_SPACE.sub(" ", text.translate(_STRIP_ACCENTS)).strip()
 
 
 def fold_in_place(text: str) -> str:
@@ -80,9 +81,9 @@ def _brands() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def _boilerplate() -> tuple[int, list[re.Pattern[str]], re.Pattern[str] | None]:
     spec = yaml.safe_load(lexicon_path("boilerplate.yaml").read_text(encoding="utf-8"))
-    strip = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in spec.get("strip_through", [])]
+    strip = [re.compile(p, re.DOTALL) for p in spec.get("strip_through", [])]
     cut = spec.get("cut_from", [])
-    return int(spec.get("head_chars", 600)), strip, (re.compile("|".join(cut), re.IGNORECASE) if cut else None)
+    return int(spec.get("head_chars", 600)), strip, (re.compile("|".join(cut)) if cut else None)
 
 
 def html_to_text(text: str) -> str:
@@ -133,7 +134,9 @@ def repair_seams(text: str) -> str:
     >>> repair_seams("Resumen del PuestoEstamos buscando. Manejo de TikTok")
     'Resumen del Puesto Estamos buscando. Manejo de TikTok'
     """
-    text = _PUNCT_SEAM.sub(" ", text)
+    text = _PUNCT_SEAM.sub("\\g<0> ", text)
+    if not _CASE_SEAM_CHAR.search(text):
+        return text
     return _GLUED_WORD.sub(lambda m: _split_glued_word(m.group()), text)
 
 
@@ -168,7 +171,7 @@ _ENGLISH_FUNCTION_WORDS = frozenset(
 
 def is_spanish(text: str) -> tuple[bool, str]:
     """Decide by function words; fall back to simplemma's word recognition for short stubs."""
-    words = _WORD.findall(text[:2000].lower())
+    words = _WORD.findall(text[:1200].lower())
     spanish = sum(w in _SPANISH_FUNCTION_WORDS for w in words)
     english = sum(w in _ENGLISH_FUNCTION_WORDS for w in words)
     if spanish + english >= 4:
@@ -197,7 +200,7 @@ def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:
     if not text:
         return CleanText("", "empty", "the ad has no text")
     visible = len(text) - text.count(" ") - text.count("\n")
-    letters = len(_LETTER.findall(text))
+    letters = len(_NOT_LETTERS.sub("", text))
     if letters < 0.25 * visible:
         return CleanText(text, "garbled", f"only {letters / visible:.0%} of the characters are letters")
     spanish, evidence = is_spanish(text)

@@ -13,12 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from spacy.language import Language
 import numpy
-from spacy.attrs import IS_PUNCT, IS_SPACE, NORM
+from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, NORM
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
@@ -40,6 +40,7 @@ _REASON_WEIGHTS = {"A": 0.55, "C": 0.3, "D": 0.3, "E": 0.3}
 _SCOPE_WEIGHT = 0.55
 _NOT_HIRE_SECTIONS = frozenset({"requirements", "offer", "company", "apply"})
 _NEGATION_WINDOW = 4
+_TITLE_WORDS = re.compile(r"[^\W\d_]+")
 _TITLE_KEYS = ("names_cm_work", "explicit_cm", "skill_context", "channel_context", "other_job", "never_cm", "sales_job", "hype")
 _MATCH_GROUPS = ("outcome_overreach", "sole_ownership", "support_named", "facade", "escalation", "junior_post",
                  "strategy_ownership", "strategy_not_owned", "follower_credential", "follower_not_own",
@@ -125,6 +126,8 @@ class PatternSet:
         self.phrases = PhraseMatcher(vocab, attr="NORM")
         self.matcher = Matcher(vocab)
         self.rules: list[tuple[str, list[str]]] = []  # (group, keys of its chained pieces)
+        self._by_first_key: dict[str, list[tuple[str, list[str]]]] = {}
+        self._words: dict[str, set[str] | None] = {}
         # NORM values that raw patterns need; the Matcher only runs on docs containing one
         # (None: some raw pattern needs no such value, so the Matcher always runs).
         self._raw_anchors: set[int] | None = set()
@@ -134,7 +137,8 @@ class PatternSet:
         if isinstance(rule, list):
             key = f"{group}#{n}"
             self.matcher.add(key, [rule])
-            self.rules.append((group, [key]))
+            self._append(group, [key])
+            self._words[group] = None  # type: ignore[assignment]  (a raw pattern: any word may match)
             anchors = _anchor_hashes(rule, self.vocab)
             self._raw_anchors = None if anchors is None or self._raw_anchors is None else self._raw_anchors | anchors
             return
@@ -147,9 +151,20 @@ class PatternSet:
         keys = []
         for i, piece in enumerate(p for p in pieces if p):
             key = f"{group}#{n}.{i}"
-            self.phrases.add(key, [self._phrase_doc(words) for words in _piece_variants(piece, lemmatizer)])
+            variants = _piece_variants(piece, lemmatizer)
+            self.phrases.add(key, [self._phrase_doc(words) for words in variants])
+            if self._words.get(group, set()) is not None:
+                self._words.setdefault(group, set()).update(w for words in variants for w in words)
             keys.append(key)
+        self._append(group, keys)
+
+    def words_of(self, group: str) -> set[str] | None:
+        """Every word (accent-folded lemma) the group's rules can match; None when a raw pattern may match any."""
+        return self._words.get(group, set())
+
+    def _append(self, group: str, keys: list[str]) -> None:
         self.rules.append((group, keys))
+        self._by_first_key.setdefault(keys[0], []).append((group, keys))
 
     def _phrase_doc(self, norms: list[str]) -> Doc:
         doc = Doc(self.vocab, words=norms)
@@ -168,7 +183,8 @@ class PatternSet:
             found.setdefault(strings[match_id], []).append((start, end))
         breaks: numpy.ndarray | None = None
         result: dict[str, list[tuple[int, int]]] = {}
-        for group, keys in self.rules:
+        candidates = [rule for key in found for rule in self._by_first_key.get(key, ())]
+        for group, keys in candidates:
             if not all(key in found for key in keys):
                 continue
             if len(keys) > 1 and breaks is None:
@@ -217,9 +233,27 @@ class FlagRules:
             for rule in rules:
                 self.patterns.add(f"function:{name}", rule, lemmatizer)
         self.supporting = {fold(w) for w in flag_spec.get("supporting_openers", [])}
-        self.negation = {fold(w) for w in flag_spec.get("negation", [])}
-        self.negation_adjacent = {fold(w) for w in flag_spec.get("negation_adjacent", [])}
+        strings = vocab_nlp.vocab.strings
+        self.negation_hashes = {strings.add(fold(w)) for w in flag_spec.get("negation", [])}
+        self.negation_adjacent_hashes = {strings.add(fold(w)) for w in flag_spec.get("negation_adjacent", [])}
         self.titles = {key: [re.compile(p) for p in title_spec.get(key, [])] for key in _TITLE_KEYS}
+        self._nlp = vocab_nlp
+        self._lemmatizer = vocab_nlp.get_pipe("cmclassify_lemmatizer")
+        self._junior_titles: dict[str, bool] = {}
+        self.title_cache: dict[tuple[str, str], list[re.Match[str]]] = {}
+
+    def title_is_junior(self, title: str) -> bool:
+        """Whether the title names a junior, intern or part-time post (cached: titles repeat)."""
+        cached = self._junior_titles.get(title)
+        if cached is None:
+            # Most titles share no word with the patterns: no need to build a doc for them.
+            words = self.patterns.words_of("junior_post")
+            norms = {self._lemmatizer.lemma_and_norm(w)[1] for w in _TITLE_WORDS.findall(title.lower())}
+            cached = (words is None or not norms.isdisjoint(words)) and \
+                "junior_post" in self.patterns(self._lemmatizer(self._nlp.make_doc(title)))
+            if len(self._junior_titles) < 100_000:
+                self._junior_titles[title] = cached
+        return cached
 
     @classmethod
     def load(cls, *extra_files: str | Path, replace: bool = False) -> "FlagRules":
@@ -266,6 +300,15 @@ def finding_records(ad_id: str, findings: list[Finding]) -> list[dict[str, Any]]
 
 # --- judging one ad ---------------------------------------------------------------
 
+class Hit(NamedTuple):
+    """A pattern match: token and character offsets (what a ``Span`` holds, without building one)."""
+
+    start: int
+    end: int
+    start_char: int
+    end_char: int
+
+
 class _AdView:
     """Matches of one doc, grouped, with the sentence-like unit and section of every offset."""
 
@@ -279,13 +322,20 @@ class _AdView:
         sections = list(doc.spans.get("sections", []))
         self.section_starts = [s.start_char for s in sections]
         self.section_labels = [s.label_ for s in sections]
-        self.matches: dict[str, list[Span]] = {}
-        for group, spans in rules.patterns(doc).items():
-            kept = [doc[start:end] for start, end in spans if not self._negated(start)]
-            if kept:
-                self.matches[group] = kept
+        self.matches: dict[str, list[Hit]] = {}
+        found = rules.patterns(doc)
+        if found:
+            arrays = doc.to_array([NORM, IDX, LENGTH, IS_PUNCT, IS_SPACE])
+            self._norms = arrays[:, 0].tolist()
+            starts, lengths = arrays[:, 1].tolist(), arrays[:, 2].tolist()
+            self._breaks = (arrays[:, 3] | arrays[:, 4]).tolist()
+            for group, spans in found.items():
+                kept = [Hit(start, end, starts[start], starts[end - 1] + lengths[end - 1])
+                        for start, end in spans if not self._negated(start)]
+                if kept:
+                    self.matches[group] = kept
 
-    def unit_of(self, span: Span) -> tuple[int, int]:
+    def unit_of(self, span: Hit | Span) -> tuple[int, int]:
         """The duty holding the span, else the bullet, line or sentence holding it."""
         d = bisect.bisect_right(self.duty_starts, span.start_char) - 1
         if d >= 0 and self.duties[d][1] >= span.end_char:
@@ -298,28 +348,27 @@ class _AdView:
             return self._units[i]
         return span.start_char, span.end_char
 
-    def section_of(self, span: Span) -> str:
+    def section_of(self, span: Hit) -> str:
         i = bisect.bisect_right(self.section_starts, span.start_char) - 1
         return self.section_labels[i] if i >= 0 else "intro"
 
     def _negated(self, start: int) -> bool:
         """A negation word shortly before the match, in the same sentence or item."""
-        before = []
-        for token in reversed(self.doc[max(0, start - _NEGATION_WINDOW):start]):
-            if token.is_punct or "\n" in token.text:
+        rules = self.rules
+        for i in range(start - 1, max(-1, start - 1 - _NEGATION_WINDOW), -1):
+            if self._breaks[i]:
                 break
-            before.append(token.norm_)
-        if before and before[0] in self.rules.negation_adjacent:
-            return True
-        return any(norm in self.rules.negation for norm in before)
+            if self._norms[i] in rules.negation_hashes or (i == start - 1 and self._norms[i] in rules.negation_adjacent_hashes):
+                return True
+        return False
 
-    def get(self, group: str, *, hire_sections_only: bool = False) -> list[Span]:
+    def get(self, group: str, *, hire_sections_only: bool = False) -> list[Hit]:
         spans = self.matches.get(group, [])
         if hire_sections_only:
             spans = [s for s in spans if self.section_of(s) not in _NOT_HIRE_SECTIONS]
         return spans
 
-    def evidence(self, spans: Iterable[Span]) -> list[Evidence]:
+    def evidence(self, spans: Iterable[Hit | Span]) -> list[Evidence]:
         seen: dict[tuple[int, int], Evidence] = {}
         for span in spans:
             start, end = self.unit_of(span)
@@ -331,7 +380,13 @@ class _AdView:
 
 
 def _title_matches(rules: FlagRules, key: str, folded_title: str) -> list[re.Match[str]]:
-    return [m for pattern in rules.titles[key] if (m := pattern.search(folded_title))]
+    """Matches of the title patterns of ``key`` (cached per title: titles repeat across ads)."""
+    cached = rules.title_cache.get((key, folded_title))
+    if cached is None:
+        cached = [m for pattern in rules.titles[key] if (m := pattern.search(folded_title))]
+        if len(rules.title_cache) < 200_000:
+            rules.title_cache[(key, folded_title)] = cached
+    return cached
 
 
 def _functions(view: _AdView, duties: list[Span]) -> dict[str, Span]:
@@ -353,7 +408,7 @@ def _functions(view: _AdView, duties: list[Span]) -> dict[str, Span]:
     return assigned
 
 
-def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
+def _is_cm_role(view: _AdView, folded_title: str, duties: list[Hit]) -> bool:
     """CM role when the title names the work (not as a skill, a channel or part of another job's title),
     or when at least half the duties run the organisation's social accounts."""
     rules = view.rules
@@ -379,7 +434,7 @@ def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
     return running > 0 and running >= 0.5 * len(duties)
 
 
-def judge(doc: Doc, title: str, rules: FlagRules | None = None, title_doc: Doc | None = None) -> Judgement:
+def judge(doc: Doc, title: str, rules: FlagRules | None = None) -> Judgement:
     """All ad-level judgments for one processed ad (``doc`` from :func:`cmclassify.load_nlp`)."""
     rules = rules or default_rules()
     view = _AdView(doc, rules)
@@ -412,7 +467,7 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None, title_doc: Doc |
     if facade and not view.get("escalation"):
         letters["D"] = Finding("alchemist", "D", view.evidence(facade))
 
-    title_junior = _junior_in_title(rules, title_doc)
+    title_junior = bool(title) and rules.title_is_junior(title)
     junior = title_junior or view.get("junior_post")
     owned = [s for s in view.get("strategy_ownership", hire_sections_only=True)
              if not view.in_unit("strategy_not_owned", view.unit_of(s))]
@@ -446,9 +501,3 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None, title_doc: Doc |
                      alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
                      functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
                      findings=findings)
-
-
-def _junior_in_title(rules: FlagRules, title_doc: Doc | None) -> bool:
-    if title_doc is None or not len(title_doc):
-        return False
-    return "junior_post" in rules.patterns(title_doc)

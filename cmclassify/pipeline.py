@@ -68,13 +68,12 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language, model: DutyClassifier,
     findings: list[dict[str, Any]] = []
     lemmas: list[str] = []
     duty_positions: list[int] = []
-    lemmatizer = nlp.get_pipe("cmclassify_lemmatizer")
     for position, doc in _pipe_safely(nlp, ready, ads):
         record = ads[position]
         spans = doc.spans["duties"]
         record["n_duties"] = len(spans)
         try:
-            judgement = judge(doc, record["title"], rules, lemmatizer(nlp.make_doc(record["title"])))
+            judgement = judge(doc, record["title"], rules)
         except Exception as exc:  # one bad row must not fail the batch
             record.update(status="error", error=f"flagging failed: {type(exc).__name__}: {exc}")
             continue

@@ -46,20 +46,21 @@ _ALWAYS_TASK_PHRASES = re.compile(
     r"responsable de|a cargo de|tendr[aá]s? a (?:tu |su )?cargo|el objetivo (?:del puesto|de la posici[oó]n|del rol) es|"
     r"(?:la |su |tu )?(?:funci[oó]n|tarea|misi[oó]n) (?:principal )?ser[aá]|consiste en|para (?:gestionar|desarrollar|llevar|administrar|crear|manejar))",
     re.IGNORECASE)
+# Application instructions and job conditions, matched on the folded (lower-case, unaccented) item.
 _NOT_DUTY_PATTERNS = re.compile(
-    r"env[ií](?:a|á|e|ar|anos|ar(?:nos)?) (?:tu |su |el )?(?:cv|c\.v|curr[ií]cul|hoja de vida|portfolio|portafolio)|"
-    r"postul[aá](?:te|rse|ción)|post[uú]late|hoja de vida|\bcv\b|curr[ií]cul|https?://|www\.|\S+@\S+|"
-    r"\blunes a (?:viernes|s[aá]bado)|\bhorario\b|\bsueldo\b|\bsalario\b|remuneraci[oó]n|\$ ?\d|"
-    r"\bedad\b|\bexcluyente\b$|^modalidad\b|\bhome office\b|^zona\b|^prestaciones\b|^(?:tipo de )?contrato\b|^jornada\b",
-    re.IGNORECASE)
+    r"envi(?:a|e|ar|anos|arnos) (?:tu |su |el )?(?:cv|c\.v|curricul|hoja de vida|portfolio|portafolio)|"
+    r"postula(?:te|rse|cion)|hoja de vida|\bcv\b|curricul|https?://|www\.|\S+@\S+|"
+    r"\blunes a (?:viernes|sabado)|\bhorario\b|\bsueldo\b|\bsalario\b|remuneracion|\$ ?\d|"
+    r"\bedad\b|\bexcluyente\b$|^modalidad\b|\bhome office\b|^zona\b|^prestaciones\b|^(?:tipo de )?contrato\b|^jornada\b")
 # Bullets, arrows, check marks, geometric shapes and emoji all open list items.
 _BULLET_CHARS = "•·‣⁃∙\u2190-\u21ff\u2500-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
+# Each alternative starts with the character it cuts at, and looks behind only after it: checking
+# lookbehinds first at every position was most of the cost of segmenting.
 _SEPARATORS = re.compile(
     r"\n|;"
     r"|[" + _BULLET_CHARS + r"][\ufe0f\u200d" + _BULLET_CHARS + r"]*"
-    r"|(?:(?<=\s)|(?<=^)|(?<=[.:;)]))[-–—*+](?=\s*[^\W\d_¿¡])"
-    r"|(?:(?<=\s)|(?<=^)|(?<=:))(?<![\d.,$])(?:\d{1,2}[.)]|[a-hA-H]\))(?=\s+[^\W\d_¿¡])",
-    re.MULTILINE)
+    r"|[-–—*+](?<![^\s.:;)][-–—*+])(?=\s*[^\W\d_¿¡])"
+    r"|(?:\d{1,2}[.)]|[a-hA-H]\))(?<![^\s:]\d[.)])(?<![^\s:]\d\d[.)])(?<![^\s:][a-hA-H]\))(?=\s+[^\W\d_¿¡])")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[¿¡\"“(]?[A-ZÁÉÍÓÚÑ])|(?<=\.\))\s+(?=[A-ZÁÉÍÓÚÑ])")
 _CAPITALISED_WORD = re.compile(r"\s+(?=([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\b)")
 _TRIM_HEAD = re.compile(r"^[\s" + _BULLET_CHARS + r"\-–—*+.,:;)]+")
@@ -88,22 +89,29 @@ class Duty:
 @dataclass(frozen=True)
 class _Lexicon:
     headers: re.Pattern[str]
+    headers_after_word: re.Pattern[str]
     cues: re.Pattern[str]
     openers: frozenset[str]
 
 
-def _alternation(groups: dict[str, list[str]]) -> re.Pattern[str]:
-    """One pattern for all headers, matched case-sensitively on folded text (``IGNORECASE`` is far slower)."""
+# Where a header may start: the start of a line, or after punctuation, a bullet or an emoji (and a space).
+_BOUNDARY = re.compile(r"\n|[^\w\s,(/'\"«“][ \t]?")
+_AFTER_WORD = r"(?<=\w[ \t])"
+
+
+def _alternation(groups: dict[str, list[str]], position: str) -> re.Pattern[str]:
+    """One pattern for all headers, matched case-sensitively on folded text (``IGNORECASE`` is far
+    slower). Without ``position`` it is only tried where a boundary ends (see ``_at_boundaries``)."""
     parts = [f"(?P<{label}>" + "|".join(f"(?:{fold_in_place(p)})" for p in patterns) + ")" for label, patterns in groups.items()]
-    return re.compile(r"(?<![\w¿¡])(?:" + "|".join(parts) + r")(?![\w])")
+    return re.compile(position + r"(?:" + "|".join(parts) + r")(?![\w])")
 
 
 @lru_cache(maxsize=8)
 def load_lexicon(sections_file: Path | None = None, openers_file: Path | None = None) -> _Lexicon:
     spec = yaml.safe_load((sections_file or lexicon_path("sections.yaml")).read_text(encoding="utf-8"))
     openers = yaml.safe_load((openers_file or lexicon_path("duty_starts.yaml")).read_text(encoding="utf-8"))
-    return _Lexicon(_alternation(spec["headers"]), _alternation(spec["cues"]),
-                    frozenset(w.lower() for w in openers["openers"]))
+    return _Lexicon(_alternation(spec["headers"], ""), _alternation(spec["after_word"], _AFTER_WORD),
+                    _alternation(spec["cues"], ""), frozenset(w.lower() for w in openers["openers"]))
 
 
 def _prev_char(text: str, i: int) -> str:
@@ -146,7 +154,10 @@ def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
     lexicon = lexicon or load_lexicon()
     marks: list[tuple[int, int, str, str]] = []  # (header start, body start, label, header text)
     folded = fold_in_place(text)
-    for match in lexicon.headers.finditer(folded):
+    boundaries = [0, *(m.end() for m in _BOUNDARY.finditer(folded))]
+    matches = sorted([*_at_boundaries(lexicon.headers, folded, boundaries), *lexicon.headers_after_word.finditer(folded)],
+                     key=lambda m: m.start())
+    for match in matches:
         phrase = text[match.start():match.end()]
         after = _next_char(text, match.end())
         capitalised = phrase.lstrip("¿¡")[:1].isupper()
@@ -164,8 +175,8 @@ def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
                 body += 1
             marks.append((match.start(), body, match.lastgroup or "intro", phrase))
     cue_ends: dict[int, int] = {}
-    for match in lexicon.cues.finditer(folded):
-        if text[match.start()].isupper() and _at_boundary(text, match.start(), allow_after_word=False):
+    for match in _at_boundaries(lexicon.cues, folded, boundaries):
+        if text[match.start()].isupper():
             marks.append((match.start(), match.start(), match.lastgroup or "intro", ""))
             cue_ends[match.start()] = _sentence_end(text, match.end())
     marks.sort()
@@ -186,6 +197,20 @@ def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
             label, body, header = next_label, body_start, next_header
     sections.append(Section(label, body, len(text), header))
     return [s for s in sections if s.end > s.start or s.header]
+
+
+def _at_boundaries(pattern: re.Pattern[str], folded: str, boundaries: list[int]) -> list[re.Match[str]]:
+    """Matches of ``pattern`` starting exactly at the boundaries: a few anchored tries instead of a scan."""
+    found = []
+    last_end = -1
+    for position in boundaries:
+        if position < last_end:
+            continue
+        match = pattern.match(folded, position)
+        if match:
+            found.append(match)
+            last_end = match.end()
+    return found
 
 
 def _sentence_end(text: str, start: int) -> int:
@@ -309,7 +334,7 @@ def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexic
             piece = text[a:b]
             words = _WORDS.findall(piece)
             # A one-word item ("Facturación") is a duty too, but not a stray fragment.
-            if (len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5)) and not _NOT_DUTY_PATTERNS.search(piece):
+            if (len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5)) and not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)):
                 duties.append(Duty(a, b, section.label))
     if not duties:
         for section in sections:
@@ -323,7 +348,7 @@ def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexic
                 task_led = (len(words) >= 3 and _is_task_led(piece, lexicon)) or (
                     bulleted and len(words) >= 2 and _opens_duty(words[0], lexicon))
                 opening_title = a == len(text) - len(text.lstrip()) and _looks_like_title(piece)
-                if task_led and not opening_title and not _NOT_DUTY_PATTERNS.search(piece):
+                if task_led and not opening_title and not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)):
                     duties.append(Duty(a, b, section.label))
     seen: set[str] = set()
     unique = []
