@@ -108,6 +108,11 @@ def _anchor_hashes(pattern: list[dict[str, Any]], vocab: Any) -> set[int] | None
     return None
 
 
+def running_breaks(punct_and_space: numpy.ndarray) -> numpy.ndarray:
+    """Running count of punctuation and line breaks: equal counts at two tokens mean no break between."""
+    return numpy.concatenate([[0], numpy.cumsum(punct_and_space.max(axis=1))])
+
+
 class PatternSet:
     """Rules in the phrase syntax of ``flags.yaml``, matched over accent-folded lemmas (``token.norm_``).
 
@@ -153,13 +158,14 @@ class PatternSet:
             key = f"{group}#{n}.{i}"
             variants = _piece_variants(piece, lemmatizer)
             self.phrases.add(key, [self._phrase_doc(words) for words in variants])
-            if self._words.get(group, set()) is not None:
-                self._words.setdefault(group, set()).update(w for words in variants for w in words)
+            if i == 0 and self._words.get(group, set()) is not None:
+                self._words.setdefault(group, set()).update(words[0] for words in variants)
             keys.append(key)
         self._append(group, keys)
 
     def words_of(self, group: str) -> set[str] | None:
-        """Every word (accent-folded lemma) the group's rules can match; None when a raw pattern may match any."""
+        """The words (accent-folded lemmas) a match of the group can start with; None when a raw pattern
+        may start anywhere."""
         return self._words.get(group, set())
 
     def _append(self, group: str, keys: list[str]) -> None:
@@ -172,25 +178,25 @@ class PatternSet:
             token.norm_ = norm
         return doc
 
-    def __call__(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
-        """Token spans (start, end) of every rule that matches, by group."""
+    def __call__(self, doc: Doc, norms: list[int] | None = None,
+                 breaks: numpy.ndarray | None = None) -> dict[str, list[tuple[int, int]]]:
+        """Token spans (start, end) of every rule that matches, by group. ``norms`` (the doc's NORM
+        hashes) and ``breaks`` (running count of punctuation and line breaks) are computed when not given."""
         strings = doc.vocab.strings
         found: dict[str, list[tuple[int, int]]] = {}
         matches = list(self.phrases(doc))
-        if self._raw_anchors is None or (self._raw_anchors and not self._raw_anchors.isdisjoint(doc.to_array(NORM).tolist())):
+        if self._raw_anchors is None or (self._raw_anchors and not self._raw_anchors.isdisjoint(
+                norms if norms is not None else doc.to_array(NORM).tolist())):
             matches += self.matcher(doc)
         for match_id, start, end in matches:
             found.setdefault(strings[match_id], []).append((start, end))
-        breaks: numpy.ndarray | None = None
         result: dict[str, list[tuple[int, int]]] = {}
         candidates = [rule for key in found for rule in self._by_first_key.get(key, ())]
         for group, keys in candidates:
             if not all(key in found for key in keys):
                 continue
             if len(keys) > 1 and breaks is None:
-                # Running count of punctuation and line breaks: equal counts mean no break in between.
-                flags = doc.to_array([IS_PUNCT, IS_SPACE])
-                breaks = numpy.concatenate([[0], numpy.cumsum(flags.max(axis=1))])
+                breaks = running_breaks(doc.to_array([IS_PUNCT, IS_SPACE]))
             for start, end in found[keys[0]]:
                 for key in keys[1:]:
                     following = [(s, e) for s, e in found[key]
@@ -236,7 +242,9 @@ class FlagRules:
         strings = vocab_nlp.vocab.strings
         self.negation_hashes = {strings.add(fold(w)) for w in flag_spec.get("negation", [])}
         self.negation_adjacent_hashes = {strings.add(fold(w)) for w in flag_spec.get("negation_adjacent", [])}
-        self.titles = {key: [re.compile(p) for p in title_spec.get(key, [])] for key in _TITLE_KEYS}
+        # One alternation per key: a single search per title and key.
+        self.titles = {key: [re.compile("|".join(f"(?:{p})" for p in title_spec[key]))] if title_spec.get(key) else []
+                       for key in _TITLE_KEYS}
         self._nlp = vocab_nlp
         self._lemmatizer = vocab_nlp.get_pipe("cmclassify_lemmatizer")
         self._junior_titles: dict[str, bool] = {}
@@ -323,10 +331,10 @@ class _AdView:
         self.section_starts = [s.start_char for s in sections]
         self.section_labels = [s.label_ for s in sections]
         self.matches: dict[str, list[Hit]] = {}
-        found = rules.patterns(doc)
+        arrays = doc.to_array([NORM, IDX, LENGTH, IS_PUNCT, IS_SPACE])
+        self._norms = arrays[:, 0].tolist()
+        found = rules.patterns(doc, self._norms, running_breaks(arrays[:, 3:5]))
         if found:
-            arrays = doc.to_array([NORM, IDX, LENGTH, IS_PUNCT, IS_SPACE])
-            self._norms = arrays[:, 0].tolist()
             starts, lengths = arrays[:, 1].tolist(), arrays[:, 2].tolist()
             self._breaks = (arrays[:, 3] | arrays[:, 4]).tolist()
             for group, spans in found.items():
