@@ -92,6 +92,7 @@ class _Lexicon:
     headers_after_word: re.Pattern[str]
     cues: re.Pattern[str]
     openers: frozenset[str]
+    work_verbs: frozenset[str]
 
 
 # Where a header may start: the start of a line, or after punctuation, a bullet or an emoji (and a space).
@@ -111,7 +112,8 @@ def load_lexicon(sections_file: Path | None = None, openers_file: Path | None = 
     spec = yaml.safe_load((sections_file or lexicon_path("sections.yaml")).read_text(encoding="utf-8"))
     openers = yaml.safe_load((openers_file or lexicon_path("duty_starts.yaml")).read_text(encoding="utf-8"))
     return _Lexicon(_alternation(spec["headers"], ""), _alternation(spec["after_word"], _AFTER_WORD),
-                    _alternation(spec["cues"], ""), frozenset(w.lower() for w in openers["openers"]))
+                    _alternation(spec["cues"], ""), frozenset(w.lower() for w in openers["openers"]),
+                    frozenset(w.lower() for w in openers.get("work_verbs", [])))
 
 
 def _prev_char(text: str, i: int) -> str:
@@ -300,6 +302,19 @@ def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capi
     return trimmed
 
 
+def _work_naming_sentence(text: str, sections: list[Section], lexicon: _Lexicon) -> list[Duty]:
+    """Codebook: "when the ad has no task list, the sentence that names the work is the duty"."""
+    for section in sections:
+        if section.label in _NOT_DUTY_SECTIONS:
+            continue
+        for a, b in _pieces(text, section.start, section.end, lexicon, split_on_capitals=False):
+            piece = text[a:b]
+            if any(w.lower() in lexicon.work_verbs for w in _WORDS.findall(piece)) and \
+                    not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)) and not _looks_like_title(piece):
+                return [Duty(a, b, section.label)]
+    return []
+
+
 def item_spans(text: str, lexicon: _Lexicon | None = None) -> list[tuple[int, int]]:
     """Every bullet, line, or sentence of the text as (start, end) offsets, in order."""
     return _pieces(text, 0, len(text), lexicon or load_lexicon(), split_on_capitals=False)
@@ -350,6 +365,8 @@ def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexic
                 opening_title = a == len(text) - len(text.lstrip()) and _looks_like_title(piece)
                 if task_led and not opening_title and not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)):
                     duties.append(Duty(a, b, section.label))
+    if not duties:
+        duties = _work_naming_sentence(text, sections, lexicon)
     seen: set[str] = set()
     unique = []
     for duty in duties:
