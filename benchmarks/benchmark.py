@@ -2,11 +2,13 @@
 
     python benchmarks/benchmark.py [--corpus ../shared/corpus/ads.parquet] [--sizes 1000 4000 16000 0]
                                    [--engines local dask] [--out benchmarks/results.json]
+    python benchmarks/benchmark.py --sizes 3000 --engines memory --out benchmarks/ratio.json
 
 For each size (0 = the whole corpus) a seeded sample of the corpus is written to a
 temporary Parquet file, and a fresh process per engine measures, on the same texts:
 
 - ``blank``: ``spacy.blank("es")`` tokenisation (``nlp.pipe``), the yardstick;
+- ``memory``: ``analyse`` on the ads held in memory (the issue's yardstick: 3,000 ads);
 - ``local``: ``analyse_to_files`` streaming the file in chunks to Parquet, one core;
 - ``dask``: the Dask engine on a local cluster of two single-threaded workers.
 
@@ -43,15 +45,19 @@ def _child(engine: str, source: str, out_dir: str) -> dict[str, float]:
     warm = pd.read_parquet(source).head(50) if n < 20_000 else next(iter_file_chunks(source, 50))
     cmclassify.analyse(warm, progress=False)  # load model, rules and pipeline before timing
     result: dict[str, float] = {"ads": n}
-    if engine == "local":
+    if engine in ("local", "memory"):
         blank = spacy.blank("es")
         started = time.perf_counter()
         for chunk in iter_file_chunks(source, 1024):
             for _ in blank.pipe(chunk["description"].fillna("").tolist(), batch_size=256):
                 pass
         result["blank_seconds"] = time.perf_counter() - started
+        ads = pd.read_parquet(source) if engine == "memory" else None
         started = time.perf_counter()
-        cmclassify.analyse_to_files(source, out_dir, "parquet", progress=False)
+        if ads is not None:
+            cmclassify.analyse(ads, progress=False)
+        else:
+            cmclassify.analyse_to_files(source, out_dir, "parquet", progress=False)
         result["seconds"] = time.perf_counter() - started
     else:
         from cmclassify.distributed import analyse_files_dask
@@ -67,7 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "ads.parquet"))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 16000, 0])
-    parser.add_argument("--engines", nargs="+", default=["local", "dask"], choices=["local", "dask"])
+    parser.add_argument("--engines", nargs="+", default=["local", "dask"], choices=["memory", "local", "dask"])
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
     parser.add_argument("--child", nargs=3, metavar=("ENGINE", "SOURCE", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()

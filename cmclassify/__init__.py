@@ -16,5 +16,6 @@ from .pipeline import analyse, analyse_text, analyse_to_files, iter_analyse
 
 __all__ = [
     "AD_COLUMNS", "DUTY_COLUMNS", "FINDING_COLUMNS", "LABELS", "Analysis", "DutyClassifier", "FlagRules", "ModelError",
-    "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse", "load_model", "load_nlp", "train_model", "__version__",
+    "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse", "load_model", "load_nlp",
+    "train_model", "__version__",
 ]

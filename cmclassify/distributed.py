@@ -94,7 +94,7 @@ def analyse_files_dask(source: str | Path, out_dir: str | Path, *, scheduler: st
     from distributed import Client, LocalCluster
 
     cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None)
-    with Client(scheduler or cluster) as client:
+    with Client(scheduler or cluster):
         try:
             result = analyse_dask(read_dask(source), text_col=text_col, title_col=title_col, id_col=id_col)
             out = Path(out_dir)

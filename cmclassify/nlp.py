@@ -43,9 +43,6 @@ class SimplemmaLemmatizer:
                 self._cache[form] = cached
         return cached
 
-    def lemma(self, form: str) -> str:
-        return self.lemma_and_norm(form)[0]
-
     def __call__(self, doc: Doc) -> Doc:
         # Whole-array assignment: setting lemma_ token by token costs more than the lookups.
         strings = doc.vocab.strings

@@ -1,7 +1,5 @@
 """Streaming (chunked) analysis and the Dask engine give the same tables as one local run."""
 
-import json
-
 import pandas as pd
 import pytest
 
