@@ -83,6 +83,17 @@ def _as_texts(X: Any) -> list[str]:
     return ["" if t is None else str(t) for t in X]
 
 
+class ReproducibleTfidf(TfidfVectorizer):
+    """``TfidfVectorizer`` whose pickle is the same in every process: it leaves out the object id and
+    the set that scikit-learn keeps as caches, which made saved models differ from run to run."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_stop_words_id", None)
+        state["stop_words_"] = None
+        return state
+
+
 class CharNgramTfidf(TransformerMixin, BaseEstimator):
     """TF-IDF of character n-grams within words (``TfidfVectorizer(analyzer="char_wb")``), with the
     n-grams of each word looked up once and cached: transforming gives the same matrix, several
@@ -94,10 +105,9 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         self._word_cache: dict[str, np.ndarray] = {}
 
     def fit(self, X: Iterable[str], y: Any = None) -> "CharNgramTfidf":
-        self.vectorizer_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.ngram_range), sublinear_tf=True,
-                                           min_df=self.min_df, dtype=np.float64)
+        self.vectorizer_ = ReproducibleTfidf(analyzer="char_wb", ngram_range=tuple(self.ngram_range), sublinear_tf=True,
+                                             min_df=self.min_df, dtype=np.float64)
         self.vectorizer_.fit(list(X))
-        self.vectorizer_.stop_words_ = None  # a set: its pickled order is not reproducible
         self._word_cache = {}
         return self
 
@@ -172,7 +182,7 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
         if self.word_ngrams:
             parts.append(("lemmas", Pipeline([
                 ("lemmatize", FunctionTransformer(_lemmatize_all)),
-                ("tfidf", TfidfVectorizer(ngram_range=tuple(self.word_ngrams), sublinear_tf=True, token_pattern=r"\S+")),
+                ("tfidf", ReproducibleTfidf(ngram_range=tuple(self.word_ngrams), sublinear_tf=True, token_pattern=r"\S+")),
             ])))
         if self.char_ngrams:
             parts.append(("chars", Pipeline([
@@ -200,8 +210,6 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"unknown labels {sorted(unknown)}; the codebook's labels are {', '.join(LABELS)}")
         self.features_ = self._features()
         matrix = self.features_.fit_transform(texts)
-        if self.word_ngrams:
-            self.features_.transformer_list[0][1].named_steps["tfidf"].stop_words_ = None  # a set: its pickled order varies
         self.calibrated_ = CalibratedClassifierCV(self._base(), method="sigmoid", cv=self.calibration_folds)
         self.calibrated_.fit(matrix, labels)
         self.classes_ = self.calibrated_.classes_
