@@ -397,18 +397,22 @@ def _title_matches(rules: FlagRules, key: str, folded_title: str) -> list[re.Mat
     return cached
 
 
+def _only_supports(duty: Span, rules: FlagRules) -> bool:
+    """A duty opening with "apoyar", "colaborar", "derivar"…: the work belongs to another team."""
+    return next((t.norm_ for t in duty if t.is_alpha), "") in rules.supporting
+
+
 def _functions(view: _AdView, duties: list[Span]) -> dict[str, Span]:
     """Functions assigned by the duties (supporting duties excluded), each with the first duty naming it."""
     assigned: dict[str, Span] = {}
     for duty in duties:
-        opener = next((t.norm_ for t in duty if t.is_alpha), "")
-        if opener in view.rules.supporting:
+        if _only_supports(duty, view.rules):
             continue
-        named = {name for name in view.rules.function_groups
-                 if any(duty.start <= s.start and s.end <= duty.end for s in view.matches.get(f"function:{name}", []))}
+        unit = (duty.start_char, duty.end_char)
+        named = {name for name in view.rules.function_groups if view.in_unit(f"function:{name}", unit)}
         if "press_pr" in named:
             named.discard("content_writing")  # "redactar notas de prensa" is press work
-        if view.in_unit("strategy_not_owned", (duty.start_char, duty.end_char)):
+        if view.in_unit("strategy_not_owned", unit):
             named.discard("strategy")  # carrying out a strategy set by others
         for name in view.rules.function_groups:
             if name in named and name not in assigned:
@@ -416,7 +420,7 @@ def _functions(view: _AdView, duties: list[Span]) -> dict[str, Span]:
     return assigned
 
 
-def _is_cm_role(view: _AdView, folded_title: str, duties: list[Hit]) -> bool:
+def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
     """CM role when the title names the work (not as a skill, a channel or part of another job's title),
     or when at least half the duties run the organisation's social accounts."""
     rules = view.rules
@@ -434,8 +438,7 @@ def _is_cm_role(view: _AdView, folded_title: str, duties: list[Hit]) -> bool:
 
     def runs_accounts(duty: Span) -> bool:
         unit = (duty.start_char, duty.end_char)
-        opener = next((t.norm_ for t in duty if t.is_alpha), "")
-        return (opener not in rules.supporting and view.in_unit("function:social_media", unit)
+        return (not _only_supports(duty, rules) and view.in_unit("function:social_media", unit)
                 and (not strict or view.in_unit("running_accounts", unit)))
 
     running = sum(runs_accounts(d) for d in duties)
@@ -469,9 +472,8 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None) -> Judgement:
     if ownership and not view.get("support_named"):
         letters["C"] = Finding("alchemist", "C", view.evidence(ownership))
 
-    social_units = {view.unit_of(s) for s in view.get("function:social_media")}
     facade = [s for s in view.get("facade", hire_sections_only=True)
-              if is_cm or view.unit_of(s) in social_units or view.in_unit("function:social_media", view.unit_of(s))]
+              if is_cm or view.in_unit("function:social_media", view.unit_of(s))]
     if facade and not view.get("escalation"):
         letters["D"] = Finding("alchemist", "D", view.evidence(facade))
 

@@ -133,9 +133,7 @@ def _raw_chunks(data: AdsInput, text_col: str, chunk_size: int) -> tuple[Iterato
     """The input in chunks of rows, not yet normalised, and the number of rows when known up front."""
     if isinstance(data, (str, Path)):
         return iter_file_chunks(data, chunk_size), count_rows(data)
-    if not isinstance(data, pd.DataFrame):
-        data = pd.DataFrame({text_col: pd.Series(list(data), dtype=object)})
-    frame = data
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame({text_col: pd.Series(list(data), dtype=object)})
     # An empty frame still yields one (empty) chunk, so its columns reach the result.
     return (frame.iloc[start:start + chunk_size] for start in range(0, max(len(frame), 1), chunk_size)), len(frame)
 

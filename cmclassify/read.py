@@ -151,7 +151,7 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def normalise_frame(data: AdsInput, *, text_col: str = "description", title_col: str = "title",
+def normalise_frame(frame: pd.DataFrame, *, text_col: str = "description", title_col: str = "title",
                     id_col: str = "ad_id", seen_ids: dict[str, int] | None = None) -> pd.DataFrame:
     """One row per input row: the ``INPUT_COLUMNS``, then the input's other columns.
 
@@ -160,14 +160,6 @@ def normalise_frame(data: AdsInput, *, text_col: str = "description", title_col:
     are generated from the content; repeated ids get a ``#2``, ``#3`` suffix
     (``seen_ids`` carries the counts across chunks).
     """
-    if isinstance(data, (str, Path)):
-        frame = read_file(data)
-    elif isinstance(data, pd.DataFrame):
-        frame = data
-    elif isinstance(data, pd.Series):
-        frame = pd.DataFrame({text_col: data.to_numpy(dtype=object)})
-    else:
-        frame = pd.DataFrame({text_col: pd.Series(list(data), dtype=object)})
     n = len(frame)
     input_error = [""] * n
     if text_col in frame.columns:
