@@ -4,18 +4,55 @@
 >>> result = cmclassify.analyse_text("Funciones: - Responder mensajes - Crear contenido")
 >>> result.duties["text"].tolist()
 ['Responder mensajes', 'Crear contenido']
+
+Importing the package is cheap: spaCy, scikit-learn, pandas and the report
+libraries load when a name that needs them is first used.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
-from .analysis import AD_COLUMNS, DUTY_COLUMNS, FINDING_COLUMNS, Analysis
-from .classify import LABELS, DutyClassifier, ModelError, classify_duties, load_model, train_model
-from .flag import FlagRules
-from .nlp import load_nlp
-from .pipeline import analyse, analyse_text, analyse_to_files, iter_analyse
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+_EXPORTS = {
+    "AD_COLUMNS": "tables", "DUTY_COLUMNS": "tables", "FINDING_COLUMNS": "tables",
+    "LABELS": "vocabulary", "ModelError": "errors", "InputError": "errors", "RulesError": "errors",
+    "Analysis": "analysis", "DutyClassifier": "estimators", "FlagRules": "flag",
+    "classify_duties": "classify", "load_model": "model_files", "load_nlp": "pipeline",
+    "analyse": "api", "analyse_text": "pipeline", "analyse_to_files": "pipeline", "iter_analyse": "pipeline",
+    "train_model": "train",
+}
 
 __all__ = [
-    "AD_COLUMNS", "DUTY_COLUMNS", "FINDING_COLUMNS", "LABELS", "Analysis", "DutyClassifier", "FlagRules", "ModelError",
-    "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse", "load_model", "load_nlp",
-    "train_model", "__version__",
+    "AD_COLUMNS", "DUTY_COLUMNS", "FINDING_COLUMNS", "LABELS", "Analysis", "DutyClassifier", "FlagRules", "InputError",
+    "ModelError", "RulesError", "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse",
+    "load_model", "load_nlp", "train_model", "__version__",
 ]
+
+if TYPE_CHECKING:
+    from .analysis import Analysis
+    from .api import analyse
+    from .classify import classify_duties
+    from .errors import InputError, ModelError, RulesError
+    from .estimators import DutyClassifier
+    from .flag import FlagRules
+    from .model_files import load_model
+    from .pipeline import analyse_text, analyse_to_files, iter_analyse, load_nlp
+    from .tables import AD_COLUMNS, DUTY_COLUMNS, FINDING_COLUMNS
+    from .train import train_model
+    from .vocabulary import LABELS
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cmclassify' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

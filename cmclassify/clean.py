@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import simplemma
-import yaml
 from bs4 import BeautifulSoup
 
 from .resources import lexicon_path
+from .rules import BoilerplateRules, LanguageRules, bundled
 
 MAX_CHARS = 20_000
 """Longer ads are cut here (scraped ads rarely pass 10,000 characters)."""
@@ -80,10 +80,9 @@ def _brands() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _boilerplate() -> tuple[int, list[re.Pattern[str]], re.Pattern[str] | None]:
-    spec = yaml.safe_load(lexicon_path("boilerplate.yaml").read_text(encoding="utf-8"))
-    strip = [re.compile(p, re.DOTALL) for p in spec.get("strip_through", [])]
-    cut = spec.get("cut_from", [])
-    return int(spec.get("head_chars", 600)), strip, (re.compile("|".join(cut)) if cut else None)
+    spec = bundled(BoilerplateRules, "lexicons/boilerplate.yaml")
+    strip = [re.compile(p, re.DOTALL) for p in spec.strip_through]
+    return spec.head_chars, strip, (re.compile("|".join(spec.cut_from)) if spec.cut_from else None)
 
 
 def html_to_text(text: str) -> str:
@@ -163,22 +162,25 @@ def normalise(text: str) -> str:
 
 
 _WORD = re.compile(r"[^\W\d_]+")
-_SPANISH_FUNCTION_WORDS = frozenset(
-    "de la el en y que los del las para con por una un se su al lo como más es o tu sus nuestro nuestra".split())
-_ENGLISH_FUNCTION_WORDS = frozenset(
-    "the and of to in for with you we our is are will be this on as an or your at from".split())
+
+
+@lru_cache(maxsize=1)
+def _language() -> tuple[LanguageRules, frozenset[str], frozenset[str]]:
+    spec = bundled(LanguageRules, "lexicons/language.yaml")
+    return spec, frozenset(spec.function_words["es"]), frozenset(spec.function_words["en"])
 
 
 def is_spanish(text: str) -> tuple[bool, str]:
     """Decide by function words; fall back to simplemma's word recognition for short stubs."""
+    spec, spanish_words, english_words = _language()
     words = _WORD.findall(text[:1200].lower())
-    spanish = sum(w in _SPANISH_FUNCTION_WORDS for w in words)
-    english = sum(w in _ENGLISH_FUNCTION_WORDS for w in words)
-    if spanish + english >= 4:
+    spanish = sum(w in spanish_words for w in words)
+    english = sum(w in english_words for w in words)
+    if spanish + english >= spec.min_function_words:
         return spanish >= english, f"{english} English and {spanish} Spanish function words"
     share = dict(simplemma.langdetect(text[:500], lang=("es",))).get("es", 0.0)
     # Short title-like stubs ("Empleo: Director de sucursales") are given the benefit of the doubt.
-    return share >= 0.2, f"{share:.0%} of words recognised as Spanish"
+    return share >= spec.min_spanish_share, f"{share:.0%} of words recognised as Spanish"
 
 
 def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:

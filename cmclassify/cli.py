@@ -8,9 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from . import __version__
-from .analysis import FORMATS
-from .classify import ModelError
-from .read import InputError
+from .errors import InputError, ModelError, RulesError
+from .output import FORMATS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +55,68 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("gold", help="gold JSONL file (the format of shared/eval/dev.jsonl)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--model", help="model folder to evaluate (default: the shipped model; you must trust it)")
+
+    annotations = commands.add_parser("annotations", help="make the project's annotations of real corpus ads")
+    steps = annotations.add_subparsers(dest="step", required=True, metavar="STEP")
+    sample = steps.add_parser("sample", help="draw the seeded stratified sample (data/annotations/sampling.yaml)")
+    sample.add_argument("-o", "--output", required=True, help="CSV of ad_id, stratum, title_family")
+    sample.add_argument("--corpus", help="corpus Parquet (default: ../shared/corpus/ads.parquet)")
+    sample.add_argument("--exclude", action="append", default=[], metavar="GOLD.jsonl",
+                        help="gold ads whose near-duplicates are never drawn (default: ../shared/eval/dev.jsonl)")
+    export = steps.add_parser("export", help="write sampled ads as batches for annotators (corpus text: keep them outside the project)")
+    export.add_argument("sample", help="CSV from `annotations sample` (rows in the order to annotate)")
+    export.add_argument("-o", "--output", required=True, help="folder for the batch files")
+    export.add_argument("--batch-size", type=int, default=60)
+    export.add_argument("--prefix", default="batch")
+    export.add_argument("--corpus", help="corpus Parquet (default: ../shared/corpus/ads.parquet)")
+    check = steps.add_parser("check", help="list what does not fit in an annotator's answers")
+    check.add_argument("answers", help="answers JSONL (duties and evidence quoted from the ads)")
+    check.add_argument("batch", help="the batch file the answers are for")
+    imports = steps.add_parser("import", help="turn checked answers into reference records (offsets, sha1, no text)")
+    imports.add_argument("pairs", nargs="+", metavar="ANSWERS=BATCH", help="answers file and its batch file")
+    imports.add_argument("--pass", dest="pass_", choices=("1", "2"), required=True)
+    imports.add_argument("--sample", required=True, help="CSV from `annotations sample` (gives each ad its stratum)")
+    imports.add_argument("-o", "--output", required=True, help="reference JSONL to write")
     return parser
+
+
+def _run_annotations(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import annotation_workflow as workflow
+    from .annotations import read_corpus
+    from .resources import shared_dir
+
+    if args.step == "check":
+        problems = workflow.check_answers(args.answers, args.batch)
+        for line in problems:
+            print(line)
+        print(f"{len(problems)} problem(s)" if problems else "all answers fit")
+        return 1 if problems else 0
+    if args.step == "import":
+        pairs = [tuple(Path(p) for p in pair.split("=", 1)) for pair in args.pairs]
+        import pandas as pd
+
+        sample = pd.read_csv(args.sample, dtype=str)
+        records = workflow.import_answers(pairs, args.pass_, dict(zip(sample["ad_id"], sample["stratum"])))  # type: ignore[arg-type]
+        workflow.write_records(records, args.output)
+        print(f"{len(records)} records -> {args.output}")
+        return 0
+    import pandas as pd
+
+    corpus = read_corpus(args.corpus)
+    if args.step == "sample":
+        from .annotations import draw_sample
+
+        excluded = args.exclude or [str(shared_dir() / "eval" / "dev.jsonl")]
+        texts = [row["description"] for path in excluded for row in workflow.read_jsonl(path)]
+        sample = draw_sample(corpus, texts)
+        sample.to_csv(args.output, index=False)
+        print(f"{len(sample)} ads -> {args.output}: " + ", ".join(f"{k} {v}" for k, v in sample["stratum"].value_counts().items()))
+        return 0
+    paths = workflow.export_batches(pd.read_csv(args.sample, dtype=str), corpus, args.output, args.batch_size, args.prefix)
+    print(f"{len(paths)} batches -> {args.output}")
+    return 0
 
 
 def _run_analyse(args: argparse.Namespace) -> int:
@@ -76,7 +136,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
 
 
 def _run_report(args: argparse.Namespace) -> int:
-    from .pipeline import analyse
+    from .api import analyse
 
     result = analyse(args.input, text_col=args.text_col, title_col=args.title_col, id_col=args.id_col,
                      progress=not args.no_progress)
@@ -86,7 +146,7 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .classify import train_model
+    from .train import train_model
 
     card = train_model(args.output, data=args.data, extra=args.extra, gold=args.gold, cv_folds=args.cv)
     metrics = card["metrics"]
@@ -97,7 +157,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_info(args: argparse.Namespace) -> int:
-    from .classify import read_card
+    from .model_files import read_card
 
     card = read_card(args.model)
     data = card["training_data"]
@@ -113,8 +173,8 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .classify import load_model
     from .evaluate import evaluate_file, format_report
+    from .model_files import load_model
 
     model = load_model(args.model, trusted=True) if args.model else None
     scores = evaluate_file(args.gold, model=model)
@@ -125,10 +185,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report}.get(
+        runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report,
+                  "annotations": _run_annotations}.get(
             args.command, _run_analyse)
         return runner(args)
-    except (InputError, ModelError, OSError, ValueError, RuntimeError) as exc:
+    except (InputError, ModelError, RulesError, OSError, ValueError, RuntimeError) as exc:
         print(f"cmclassify: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

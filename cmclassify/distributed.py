@@ -18,9 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from .analysis import TABLES, Analysis
-from .classify import DutyClassifier
+from .analysis import Analysis
+from .estimators import DutyClassifier
 from .flag import FlagRules
+from .pipeline import analyse_local
+from .tables import TABLES
 
 _NESTED = {"duties": "_cmclassify_duties", "findings": "_cmclassify_findings"}
 
@@ -28,9 +30,7 @@ _NESTED = {"duties": "_cmclassify_duties", "findings": "_cmclassify_findings"}
 def _analyse_partition(partition: pd.DataFrame, text_col: str, title_col: str, id_col: str,
                        model: DutyClassifier | None, rules: FlagRules | None) -> pd.DataFrame:
     """The ads of one partition, each row carrying its duties and findings as lists of records."""
-    from .pipeline import analyse
-
-    result = analyse(partition, text_col=text_col, title_col=title_col, id_col=id_col, progress=False,
+    result = analyse_local(partition, text_col=text_col, title_col=title_col, id_col=id_col, progress=False,
                      model=model, rules=rules)
     ads = result.ads.copy()
     for name, column in _NESTED.items():
@@ -70,7 +70,8 @@ def read_dask(path: str | Path, blocksize: str = "16MB") -> Any:
     _require_dask()
     import dask.dataframe as dd
 
-    from .read import InputError, file_format
+    from .errors import InputError
+    from .read import file_format
 
     path = Path(path)
     if not path.exists():

@@ -3,46 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-_WORD = re.compile(r"\w+")
+import pandas as pd
 
-
-def word_set(text: str) -> frozenset[str]:
-    return frozenset(w.lower() for w in _WORD.findall(text))
-
-
-def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
-    return len(a & b) / len(a | b) if a or b else 1.0
-
-
-def match_duties(found: list[str], gold: list[str], threshold: float = 0.5) -> list[tuple[int, int]]:
-    """One-to-one matches (found index, gold index) with word-set Jaccard >= threshold, best pairs first."""
-    found_sets = [word_set(t) for t in found]
-    gold_sets = [word_set(t) for t in gold]
-    pairs = sorted(((jaccard(f, g), i, j) for i, f in enumerate(found_sets) for j, g in enumerate(gold_sets)),
-                   reverse=True)
-    used_found: set[int] = set()
-    used_gold: set[int] = set()
-    matches = []
-    for score, i, j in pairs:
-        if score < threshold:
-            break
-        if i not in used_found and j not in used_gold:
-            used_found.add(i)
-            used_gold.add(j)
-            matches.append((i, j))
-    return matches
-
-
-def prf(true_positives: int, n_found: int, n_gold: int) -> dict[str, float]:
-    precision = true_positives / n_found if n_found else 0.0
-    recall = true_positives / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
+from .api import analyse
+from .classify import classify_duties, orientation
+from .metrics import duty_scores, match_duties, prf
 
 def read_gold(path: str | Path) -> list[dict[str, Any]]:
     with open(path, encoding="utf-8") as handle:
@@ -60,11 +29,6 @@ def duty_extraction_scores(found_by_ad: Iterable[list[str]], gold_by_ad: Iterabl
 
 def evaluate_file(path: str | Path, model: Any = None) -> dict[str, Any]:
     """Run the tool on the gold ads of ``path`` and score every stage it has gold labels for."""
-    import pandas as pd
-
-    from .classify import classify_duties, duty_scores
-    from .pipeline import analyse
-
     gold = read_gold(path)
     frame = pd.DataFrame([{k: ad.get(k) for k in ("ad_id", "title", "description")} for ad in gold])
     result = analyse(frame, progress=False, model=model)
@@ -95,8 +59,6 @@ FLAGS = ("is_cm_role", "alchemist", "follower_credential", "hype_title")
 def flag_scores(gold: list[dict[str, Any]], predicted: Any) -> dict[str, Any]:
     """Precision, recall and F1 of each ad-level flag and of each alchemist reason letter, and
     orientation accuracy on the gold CM ads (gold orientation from the gold duty labels, 60 % rule)."""
-    from .aggregate import orientation
-
     flags: dict[str, Any] = {}
     for name in FLAGS:
         pairs = [(bool(ad[name]), bool(predicted.loc[ad["ad_id"], name])) for ad in gold]

@@ -1,4 +1,4 @@
-"""Plain-language account of one analysed ad, for ``Analysis.explain()``."""
+"""Stage 8, reporting for one ad: a plain-language account of it, for ``Analysis.explain()``."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
-"""Ad-level judgments (codebook, Unit 2): CM role, alchemist reasons A–E, follower credentials, hype titles.
+"""Stage 6, flagging: the ad-level judgments of the codebook's Unit 2.
 
-Every finding carries its evidence (text and offsets into the cleaned text, or
-into the title) and a plain-language explanation and suggestion in Spanish and
-English. Patterns live in ``data/lexicons/flags.yaml`` and ``cm_titles.yaml``.
+The CM role, the alchemist reasons A–E, follower credentials and hype titles,
+each finding with its evidence (text and offsets into the cleaned text, or into
+the title) and a plain-language explanation and suggestion in Spanish and
+English. Rules are data: ``data/lexicons/flags.yaml``, ``cm_titles.yaml`` and
+``messages.yaml``, validated on load. The spaCy component ``cmclassify_judge``
+writes the judgments into ``Doc`` extensions (see :data:`DOC_EXTENSIONS`).
 """
 
 from __future__ import annotations
@@ -16,35 +19,19 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
-from spacy.language import Language
-import numpy
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, NORM
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from .classify import label_shares, orientation
 from .clean import fold, fold_in_place
 from .nlp import SimplemmaLemmatizer, doc_text
-from .resources import lexicon_path
+from .patterns import PatternSet, running_breaks
+from .rules import FLAG_GROUPS, TITLE_GROUPS, FlagPatterns, Messages, TitlePatterns, bundled, load, validate
 from .segment import item_spans
+from .vocabulary import FUNCTIONS, REASONS
 
-REASONS = {"A": "outcome_overreach", "B": "scope_overload", "C": "sole_ownership", "D": "facade", "E": "mismatch"}
-FUNCTION_NAMES = {
-    "social_media": "social media / community", "content_writing": "content writing", "graphic_design": "graphic design",
-    "video_photo": "video / photography", "paid_advertising": "paid advertising", "seo_sem": "SEO / SEM",
-    "web": "web development / maintenance", "email_marketing": "e-mail marketing", "sales_follow_up": "sales / lead follow-up",
-    "customer_service": "customer service", "press_pr": "press / PR", "events": "events", "analytics": "analytics / reporting",
-    "strategy": "overall marketing or communication strategy",
-}
-SCOPE_OVERLOAD_MIN_FUNCTIONS = 5
-_REASON_WEIGHTS = {"A": 0.55, "C": 0.3, "D": 0.3, "E": 0.3}
-_SCOPE_WEIGHT = 0.55
-_NOT_HIRE_SECTIONS = frozenset({"requirements", "offer", "company", "apply"})
-_NEGATION_WINDOW = 4
 _TITLE_WORDS = re.compile(r"[^\W\d_]+")
-_TITLE_KEYS = ("names_cm_work", "explicit_cm", "skill_context", "channel_context", "other_job", "never_cm", "sales_job", "hype")
-_MATCH_GROUPS = ("outcome_overreach", "sole_ownership", "support_named", "facade", "escalation", "junior_post",
-                 "strategy_ownership", "strategy_not_owned", "follower_credential", "follower_not_own",
-                 "running_accounts")
 
 
 @dataclass(frozen=True)
@@ -83,170 +70,107 @@ class Judgement:
     findings: list[Finding]
 
 
-# --- rules ------------------------------------------------------------------------
+# --- rules ---------------------------------------------------------------------------------------
 
-def _piece_variants(piece: list[str], lemmatizer: SimplemmaLemmatizer) -> list[list[str]]:
-    """``["aumentar|incrementar", "?el", "venta"]`` -> every accent-folded lemma sequence it stands for."""
-    variants: list[list[str]] = [[]]
-    for part in piece:
-        words = part.lstrip("?").split("|")
-        norms = sorted({lemmatizer.lemma_and_norm(w.lower())[1] for w in words} | {fold(w) for w in words})
-        options: list[list[str]] = [[n] for n in norms] + ([[]] if part.startswith("?") else [])
-        variants = [v + o for v in variants for o in options]
-    return [v for v in variants if v]
+RULE_FILES = {"patterns": "flags.yaml", "titles": "cm_titles.yaml", "messages": "messages.yaml"}
 
 
-def _anchor_hashes(pattern: list[dict[str, Any]], vocab: Any) -> set[int] | None:
-    """Hashes of the NORM values one required token of a raw pattern can take (None if no token has them)."""
-    for token in pattern:
-        if token.get("OP") in ("?", "*"):
-            continue
-        value = token.get("NORM")
-        values = value.get("IN") if isinstance(value, dict) else [value] if isinstance(value, str) else None
-        if values:
-            return {vocab.strings.add(v) for v in values}
-    return None
-
-
-def running_breaks(punct_and_space: numpy.ndarray) -> numpy.ndarray:
-    """Running count of punctuation and line breaks: equal counts at two tokens mean no break between."""
-    return numpy.concatenate([[0], numpy.cumsum(punct_and_space.max(axis=1))])
-
-
-class PatternSet:
-    """Rules in the phrase syntax of ``flags.yaml``, matched over accent-folded lemmas (``token.norm_``).
-
-    Each stretch of a phrase between ``*`` gaps becomes ``PhraseMatcher`` phrases
-    (one per combination of its alternatives); the stretches are chained here,
-    at most ``MAX_GAP`` words apart with no punctuation between. A hash lookup per
-    token keeps this fast; ``Matcher`` patterns with alternatives and gaps cost a
-    predicate check per token and pattern, a hundred times slower. Raw token
-    patterns (lists of dicts) go to a ``Matcher`` as they are.
-    """
-
-    MAX_GAP = 6
-
-    def __init__(self, vocab: Any):
-        self.vocab = vocab
-        self.phrases = PhraseMatcher(vocab, attr="NORM")
-        self.matcher = Matcher(vocab)
-        self.rules: list[tuple[str, list[str]]] = []  # (group, keys of its chained pieces)
-        self._by_first_key: dict[str, list[tuple[str, list[str]]]] = {}
-        self._words: dict[str, set[str] | None] = {}
-        # NORM values that raw patterns need; the Matcher only runs on docs containing one
-        # (None: some raw pattern needs no such value, so the Matcher always runs).
-        self._raw_anchors: set[int] | None = set()
-
-    def add(self, group: str, rule: Any, lemmatizer: SimplemmaLemmatizer) -> None:
-        n = len(self.rules)
-        if isinstance(rule, list):
-            key = f"{group}#{n}"
-            self.matcher.add(key, [rule])
-            self._append(group, [key])
-            self._words[group] = None  # type: ignore[assignment]  (a raw pattern: any word may match)
-            anchors = _anchor_hashes(rule, self.vocab)
-            self._raw_anchors = None if anchors is None or self._raw_anchors is None else self._raw_anchors | anchors
-            return
-        pieces: list[list[str]] = [[]]
-        for part in str(rule).split():
-            if part == "*":
-                pieces.append([])
-            else:
-                pieces[-1].append(part)
-        keys = []
-        for i, piece in enumerate(p for p in pieces if p):
-            key = f"{group}#{n}.{i}"
-            variants = _piece_variants(piece, lemmatizer)
-            self.phrases.add(key, [self._phrase_doc(words) for words in variants])
-            if i == 0 and self._words.get(group, set()) is not None:
-                self._words.setdefault(group, set()).update(words[0] for words in variants)
-            keys.append(key)
-        self._append(group, keys)
-
-    def words_of(self, group: str) -> set[str] | None:
-        """The words (accent-folded lemmas) a match of the group can start with; None when a raw pattern
-        may start anywhere."""
-        return self._words.get(group, set())
-
-    def _append(self, group: str, keys: list[str]) -> None:
-        self.rules.append((group, keys))
-        self._by_first_key.setdefault(keys[0], []).append((group, keys))
-
-    def _phrase_doc(self, norms: list[str]) -> Doc:
-        doc = Doc(self.vocab, words=norms)
-        for token, norm in zip(doc, norms):
-            token.norm_ = norm
-        return doc
-
-    def __call__(self, doc: Doc, norms: list[int] | None = None,
-                 breaks: numpy.ndarray | None = None) -> dict[str, list[tuple[int, int]]]:
-        """Token spans (start, end) of every rule that matches, by group. ``norms`` (the doc's NORM
-        hashes) and ``breaks`` (running count of punctuation and line breaks) are computed when not given."""
-        strings = doc.vocab.strings
-        found: dict[str, list[tuple[int, int]]] = {}
-        matches = list(self.phrases(doc))
-        if self._raw_anchors is None or (self._raw_anchors and not self._raw_anchors.isdisjoint(
-                norms if norms is not None else doc.to_array(NORM).tolist())):
-            matches += self.matcher(doc)
-        for match_id, start, end in matches:
-            found.setdefault(strings[match_id], []).append((start, end))
-        result: dict[str, list[tuple[int, int]]] = {}
-        candidates = [rule for key in found for rule in self._by_first_key.get(key, ())]
-        for group, keys in candidates:
-            if not all(key in found for key in keys):
-                continue
-            if len(keys) > 1 and breaks is None:
-                breaks = running_breaks(doc.to_array([IS_PUNCT, IS_SPACE]))
-            for start, end in found[keys[0]]:
-                for key in keys[1:]:
-                    following = [(s, e) for s, e in found[key]
-                                 if end <= s <= end + self.MAX_GAP and breaks[s] == breaks[end]]  # type: ignore[index]
-                    if not following:
-                        break
-                    end = min(following)[1]
-                else:
-                    result.setdefault(group, []).append((start, end))
-        return result
-
-
-def _merge(base: dict[str, Any], extra: dict[str, Any], replace: bool) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if key == "replace":
-            continue
-        if key in merged and not replace:
-            if isinstance(value, dict):
-                merged[key] = {**merged[key], **{k: list(merged[key].get(k, [])) + list(v) for k, v in value.items()}}
-            else:
-                merged[key] = list(merged[key]) + list(value)
+def _merge(base: FlagPatterns, extra: FlagPatterns, replace: bool) -> FlagPatterns:
+    """``base`` with the groups ``extra`` sets added to it (or replacing them)."""
+    merged = base.model_dump()
+    for key in extra.model_fields_set - {"replace"}:
+        value = getattr(extra, key)
+        if key == "scoring" or replace or not merged.get(key):
+            merged[key] = value.model_dump() if key == "scoring" else value
+        elif key == "functions":
+            merged[key] = {**merged[key], **{k: list(merged[key].get(k, [])) + list(v) for k, v in value.items()}}
         else:
-            merged[key] = value
-    return merged
+            merged[key] = list(merged[key]) + list(value)
+    return FlagPatterns.model_validate(merged)
 
 
 class FlagRules:
-    """The compiled patterns of the flags. ``FlagRules.load("mine.yaml")`` adds a user's file to the defaults."""
+    """The flag rules as validated data: patterns (``flags.yaml``), title patterns (``cm_titles.yaml``)
+    and messages (``messages.yaml``). ``FlagRules.load("mine.yaml")`` adds a user's file to the
+    defaults; an unknown group or key in it is an error naming the file, the key and what is allowed."""
 
-    def __init__(self, flag_spec: dict[str, Any], title_spec: dict[str, Any], vocab_nlp: Language):
+    def __init__(self, patterns: FlagPatterns, titles: TitlePatterns, messages: Messages):
+        if patterns.scoring is None:
+            raise ValueError("the flag patterns need a scoring block (reason weights and thresholds)")
+        self.patterns, self.titles, self.messages = patterns, titles, messages
+        self._compiled: dict[int, CompiledRules] = {}
+
+    @classmethod
+    def default(cls) -> "FlagRules":
+        return default_rules()
+
+    @classmethod
+    def load(cls, *extra_files: str | Path, replace: bool = False) -> "FlagRules":
+        """Default rules plus the groups in ``extra_files`` (added to the defaults, or replacing
+        them when ``replace`` is true or the file says ``replace: true``). A file may hold title
+        groups (those of ``cm_titles.yaml``) too."""
+        base = default_rules()
+        patterns, titles = base.patterns, base.titles.model_dump()
+        for path in extra_files:
+            extra = load(FlagPatterns, path)
+            replace_here = replace or extra.replace
+            title_keys = extra.model_fields_set & set(TITLE_GROUPS)
+            for key in title_keys:
+                titles[key] = getattr(extra, key) if replace_here else titles[key] + getattr(extra, key)
+            given = {k: getattr(extra, k) for k in extra.model_fields_set - title_keys - {"replace"}}
+            patterns = _merge(patterns, FlagPatterns.model_validate(given), replace_here)
+        return cls(patterns, validate(TitlePatterns, titles, "merged title patterns"), base.messages)
+
+    def compiled(self, nlp: Language) -> "CompiledRules":
+        """The rules compiled for ``nlp``'s vocabulary (once per pipeline)."""
+        key = id(nlp.vocab)
+        if key not in self._compiled:
+            self._compiled[key] = CompiledRules(self, nlp)
+        return self._compiled[key]
+
+    def to_disk(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for attribute, name in RULE_FILES.items():
+            spec = getattr(self, attribute).model_dump(exclude_defaults=attribute == "patterns")
+            (folder / name).write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    @classmethod
+    def from_disk(cls, folder: Path) -> "FlagRules":
+        return cls(load(FlagPatterns, folder / RULE_FILES["patterns"]), load(TitlePatterns, folder / RULE_FILES["titles"]),
+                   load(Messages, folder / RULE_FILES["messages"]))
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> FlagRules:
+    return FlagRules(bundled(FlagPatterns, "lexicons/flags.yaml"), bundled(TitlePatterns, "lexicons/cm_titles.yaml"),
+                     bundled(Messages, "lexicons/messages.yaml"))
+
+
+class CompiledRules:
+    """Flag rules compiled to matchers for one pipeline's vocabulary."""
+
+    def __init__(self, rules: FlagRules, nlp: Language):
         lemmatizer = SimplemmaLemmatizer()
-        self.spec = flag_spec
-        self.patterns = PatternSet(vocab_nlp.vocab)
-        for group in _MATCH_GROUPS:
-            for rule in flag_spec.get(group, []):
+        spec = rules.patterns
+        self.rules = rules
+        self.scoring = spec.scoring
+        self.patterns = PatternSet(nlp.vocab)
+        for group in FLAG_GROUPS:
+            for rule in getattr(spec, group):
                 self.patterns.add(group, rule, lemmatizer)
-        self.function_groups = list(flag_spec.get("functions", {}))
-        for name, rules in flag_spec.get("functions", {}).items():
-            for rule in rules:
+        self.function_groups = list(spec.functions)
+        for name, function_rules in spec.functions.items():
+            for rule in function_rules:
                 self.patterns.add(f"function:{name}", rule, lemmatizer)
-        self.supporting = {fold(w) for w in flag_spec.get("supporting_openers", [])}
-        strings = vocab_nlp.vocab.strings
-        self.negation_hashes = {strings.add(fold(w)) for w in flag_spec.get("negation", [])}
-        self.negation_adjacent_hashes = {strings.add(fold(w)) for w in flag_spec.get("negation_adjacent", [])}
+        self.supporting = {fold(w) for w in spec.supporting_openers}
+        strings = nlp.vocab.strings
+        self.negation_hashes = {strings.add(fold(w)) for w in spec.negation}
+        self.negation_adjacent_hashes = {strings.add(fold(w)) for w in spec.negation_adjacent}
         # One alternation per key: a single search per title and key.
-        self.titles = {key: [re.compile("|".join(f"(?:{p})" for p in title_spec[key]))] if title_spec.get(key) else []
-                       for key in _TITLE_KEYS}
-        self._nlp = vocab_nlp
-        self._lemmatizer = vocab_nlp.get_pipe("cmclassify_lemmatizer")
+        self.titles = {key: [re.compile("|".join(f"(?:{p})" for p in getattr(rules.titles, key)))]
+                       if getattr(rules.titles, key) else [] for key in TITLE_GROUPS}
+        self._tokenizer = nlp.tokenizer
+        self._lemmatizer = lemmatizer
         self._junior_titles: dict[str, bool] = {}
         self.title_cache: dict[tuple[str, str], list[re.Match[str]]] = {}
 
@@ -258,52 +182,10 @@ class FlagRules:
             words = self.patterns.words_of("junior_post")
             norms = {self._lemmatizer.lemma_and_norm(w)[1] for w in _TITLE_WORDS.findall(title.lower())}
             cached = (words is None or not norms.isdisjoint(words)) and \
-                "junior_post" in self.patterns(self._lemmatizer(self._nlp.make_doc(title)))
+                "junior_post" in self.patterns(self._lemmatizer(self._tokenizer(title)))
             if len(self._junior_titles) < 100_000:
                 self._junior_titles[title] = cached
         return cached
-
-    @classmethod
-    def load(cls, *extra_files: str | Path, replace: bool = False) -> "FlagRules":
-        """Default rules plus the groups in ``extra_files`` (added to the defaults, or replacing
-        them when ``replace`` is true or the file says ``replace: true``)."""
-        from .nlp import shared_nlp
-
-        flags = yaml.safe_load(lexicon_path("flags.yaml").read_text(encoding="utf-8"))
-        titles = yaml.safe_load(lexicon_path("cm_titles.yaml").read_text(encoding="utf-8"))
-        for path in extra_files:
-            extra = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-            replace_here = replace or bool(extra.get("replace"))
-            title_keys = {k: v for k, v in extra.items() if k in _TITLE_KEYS}
-            flags = _merge(flags, {k: v for k, v in extra.items() if k not in title_keys}, replace_here)
-            titles = _merge(titles, title_keys, replace_here)
-        return cls(flags, titles, shared_nlp())
-
-
-@lru_cache(maxsize=1)
-def default_rules() -> FlagRules:
-    return FlagRules.load()
-
-
-@lru_cache(maxsize=1)
-def messages() -> dict[str, Any]:
-    """Explanations and suggestions per finding, in Spanish and English (``data/lexicons/messages.yaml``)."""
-    return yaml.safe_load(lexicon_path("messages.yaml").read_text(encoding="utf-8"))
-
-
-def finding_records(ad_id: str, findings: list[Finding]) -> list[dict[str, Any]]:
-    """One row per piece of evidence, with the finding's explanation and suggestion in both languages."""
-    rows = []
-    for finding in findings:
-        text = messages()[finding.reason or finding.flag]
-        values = {"n": "", "functions": "", "word": "", **finding.values}
-        localised = {f"{part}_{lang}": text[part][lang].format(**values)
-                     for part in ("explanation", "suggestion") for lang in ("es", "en")}
-        for evidence in finding.evidence:
-            rows.append({"ad_id": ad_id, "flag": finding.flag, "reason": finding.reason,
-                         "reason_name": finding.reason_name, "evidence": evidence.text, "field": evidence.field,
-                         "start": evidence.start, "end": evidence.end, "detail": finding.detail, **localised})
-    return rows
 
 
 # --- judging one ad ---------------------------------------------------------------
@@ -320,7 +202,7 @@ class Hit(NamedTuple):
 class _AdView:
     """Matches of one doc, grouped, with the sentence-like unit and section of every offset."""
 
-    def __init__(self, doc: Doc, rules: FlagRules):
+    def __init__(self, doc: Doc, rules: CompiledRules):
         self.doc = doc
         self.rules = rules
         self._units: list[tuple[int, int]] | None = None
@@ -363,7 +245,7 @@ class _AdView:
     def _negated(self, start: int) -> bool:
         """A negation word shortly before the match, in the same sentence or item."""
         rules = self.rules
-        for i in range(start - 1, max(-1, start - 1 - _NEGATION_WINDOW), -1):
+        for i in range(start - 1, max(-1, start - 1 - rules.scoring.negation_window), -1):
             if self._breaks[i]:
                 break
             if self._norms[i] in rules.negation_hashes or (i == start - 1 and self._norms[i] in rules.negation_adjacent_hashes):
@@ -373,7 +255,7 @@ class _AdView:
     def get(self, group: str, *, hire_sections_only: bool = False) -> list[Hit]:
         spans = self.matches.get(group, [])
         if hire_sections_only:
-            spans = [s for s in spans if self.section_of(s) not in _NOT_HIRE_SECTIONS]
+            spans = [s for s in spans if self.section_of(s) not in self.rules.scoring.not_hire_sections]
         return spans
 
     def evidence(self, spans: Iterable[Hit | Span]) -> list[Evidence]:
@@ -387,7 +269,7 @@ class _AdView:
         return any(unit[0] <= s.start_char and s.end_char <= unit[1] for s in self.matches.get(group, []))
 
 
-def _title_matches(rules: FlagRules, key: str, folded_title: str) -> list[re.Match[str]]:
+def _title_matches(rules: CompiledRules, key: str, folded_title: str) -> list[re.Match[str]]:
     """Matches of the title patterns of ``key`` (cached per title: titles repeat across ads)."""
     cached = rules.title_cache.get((key, folded_title))
     if cached is None:
@@ -397,7 +279,7 @@ def _title_matches(rules: FlagRules, key: str, folded_title: str) -> list[re.Mat
     return cached
 
 
-def _only_supports(duty: Span, rules: FlagRules) -> bool:
+def _only_supports(duty: Span, rules: CompiledRules) -> bool:
     """A duty opening with "apoyar", "colaborar", "derivar"…: the work belongs to another team."""
     return next((t.norm_ for t in duty if t.is_alpha), "") in rules.supporting
 
@@ -445,9 +327,9 @@ def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
     return running > 0 and running >= 0.5 * len(duties)
 
 
-def judge(doc: Doc, title: str, rules: FlagRules | None = None) -> Judgement:
+def judge(doc: Doc, title: str, rules: CompiledRules) -> Judgement:
     """All ad-level judgments for one processed ad (``doc`` from :func:`cmclassify.load_nlp`)."""
-    rules = rules or default_rules()
+    scoring = rules.scoring
     view = _AdView(doc, rules)
     duties = list(doc.spans.get("duties", []))
     folded_title = fold_in_place(title or "")
@@ -462,8 +344,8 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None) -> Judgement:
         letters["A"] = Finding("alchemist", "A", view.evidence(outcome))
 
     functions = _functions(view, duties)
-    if len(functions) >= SCOPE_OVERLOAD_MIN_FUNCTIONS:
-        names = [FUNCTION_NAMES[f] for f in functions]
+    if len(functions) >= scoring.scope_overload_min_functions:
+        names = [FUNCTIONS[f] for f in functions]
         letters["B"] = Finding("alchemist", "B", view.evidence(functions.values()),
                                detail=f"{len(functions)} functions: {', '.join(names)}",
                                values={"n": str(len(functions)), "functions": ", ".join(names)})
@@ -492,9 +374,9 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None) -> Judgement:
     alchemist = "A" in letters or "B" in letters or len(letters) >= 2
     keep = 1.0
     for letter in letters:
-        keep *= 1 - _REASON_WEIGHTS.get(letter, 0.0)
+        keep *= 1 - scoring.reason_weights.get(letter, 0.0)
     if len(functions) >= 3:
-        keep *= 1 - _SCOPE_WEIGHT * min(1.0, (len(functions) - 2) / 3)
+        keep *= 1 - scoring.scope_weight * min(1.0, (len(functions) - 2) / 3)
     findings.extend(letters[k] for k in sorted(letters))
 
     followers = [s for s in view.get("follower_credential") if not view.in_unit("follower_not_own", view.unit_of(s))]
@@ -511,3 +393,76 @@ def judge(doc: Doc, title: str, rules: FlagRules | None = None) -> Judgement:
                      alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
                      functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
                      findings=findings)
+
+
+def finding_records(ad_id: str, findings: list[Finding], messages: Messages) -> list[dict[str, Any]]:
+    """One row per piece of evidence, with the finding's explanation and suggestion in both languages."""
+    rows = []
+    for finding in findings:
+        message = getattr(messages, finding.reason or finding.flag)
+        values = {"n": "", "functions": "", "word": "", **finding.values}
+        localised = {f"{part}_{lang}": getattr(getattr(message, part), lang).format(**values)
+                     for part in ("explanation", "suggestion") for lang in ("es", "en")}
+        for evidence in finding.evidence:
+            rows.append({"ad_id": ad_id, "flag": finding.flag, "reason": finding.reason,
+                         "reason_name": finding.reason_name, "evidence": evidence.text, "field": evidence.field,
+                         "start": evidence.start, "end": evidence.end, "detail": finding.detail, **localised})
+    return rows
+
+
+# --- the spaCy component ---------------------------------------------------------------------------
+
+JUDGE = "cmclassify_judge"
+DOC_EXTENSIONS = {
+    "ad_title": "the ad's title (set it before the pipeline runs; the title patterns read it)",
+    "is_cm_role": "the post is a community-manager / social-media role",
+    "orientation": "marketing_sales, communication_conversation, mixed or undetermined (60 % rule over the duties)",
+    "label_shares": "share of the duties with each label ({'share_marketing_sales': …})",
+    "alchemist": "one hire expected to fix what is the organisation's problem",
+    "alchemist_score": "0-1, to rank ads",
+    "alchemist_reasons": "letters that hold, e.g. 'A,B'",
+    "functions": "the distinct functions the duties assign (scope overload at five or more)",
+    "follower_credential": "the candidate's own audience treated as a qualification",
+    "hype_title": "the title inflates the role",
+    "findings": "list of dicts, one per piece of evidence: flag, reason, evidence, offsets, explanations, suggestions",
+}
+"""The ``Doc`` extensions (``doc._.name``) the judge component writes, with their meaning."""
+for _name in DOC_EXTENSIONS:
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default="" if _name == "ad_title" else None)
+
+
+class Judge:
+    """spaCy component: writes the ad-level judgments of the codebook into ``Doc`` extensions."""
+
+    def __init__(self, nlp: Language, rules_dir: str | None = None):
+        self.nlp = nlp
+        self.rules = FlagRules.from_disk(Path(rules_dir)) if rules_dir else default_rules()
+
+    def __call__(self, doc: Doc) -> Doc:
+        rules = self.rules.compiled(self.nlp)
+        judgement = judge(doc, doc._.ad_title or "", rules)
+        labels = [span.label_ for span in doc.spans.get("duties", [])]
+        doc._.is_cm_role = judgement.is_cm_role
+        doc._.orientation = orientation(labels)
+        doc._.label_shares = label_shares(labels)
+        doc._.alchemist = judgement.alchemist
+        doc._.alchemist_score = judgement.alchemist_score
+        doc._.alchemist_reasons = judgement.alchemist_reasons
+        doc._.functions = judgement.functions
+        doc._.follower_credential = judgement.follower_credential
+        doc._.hype_title = judgement.hype_title
+        doc._.findings = finding_records("", judgement.findings, self.rules.messages)
+        return doc
+
+    def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
+        self.rules.to_disk(Path(path))
+
+    def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "Judge":
+        self.rules = FlagRules.from_disk(Path(path))
+        return self
+
+
+@Language.factory(JUDGE, default_config={"rules_dir": None})
+def make_judge(nlp: Language, name: str, rules_dir: str | None) -> Judge:
+    return Judge(nlp, rules_dir)

@@ -1,8 +1,15 @@
-"""The project's spaCy pipeline: blank Spanish tokeniser, simplemma lemmas, sections, duties."""
+"""Stage 3, language processing: spaCy's blank Spanish tokeniser and the project's lemmatiser.
+
+``SimplemmaLemmatizer`` (registered as the spaCy factory ``cmclassify_lemmatizer``)
+sets ``token.lemma_`` from simplemma's Spanish dictionary, shipped in its wheel,
+and ``token.norm_`` to the accent-folded lemma, which the rules match on. The
+full pipeline with the later stages' components is :func:`cmclassify.load_nlp`.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy
@@ -14,17 +21,16 @@ from spacy.tokens import Doc
 
 from .clean import fold
 
-PIPELINE = ("cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties")
+LEMMATIZER = "cmclassify_lemmatizer"
 
-@Language.factory("cmclassify_lemmatizer")
+
+@Language.factory(LEMMATIZER)
 def make_lemmatizer(nlp: Language, name: str) -> "SimplemmaLemmatizer":
     return SimplemmaLemmatizer()
 
 
 class SimplemmaLemmatizer:
-    """Sets ``token.lemma_`` from simplemma's Spanish dictionary (shipped in its wheel), and
-    ``token.norm_`` to the accent-folded lemma, which the flag patterns match on
-    (so "facturacion" and "facturación" match alike).
+    """Lemmas and accent-folded norms from simplemma (so "facturacion" and "facturación" match alike).
 
     Lemmas are cached per lower-cased form: job ads reuse a small vocabulary, and
     a dictionary lookup costs far more than a dict hit.
@@ -58,10 +64,12 @@ class SimplemmaLemmatizer:
             doc.from_array([LEMMA, NORM], numpy.array(rows, dtype="uint64"))
         return doc
 
+    # Stateless: nothing to save, but spaCy's serialisation expects the methods.
+    def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
+        Path(path).mkdir(parents=True, exist_ok=True)
 
-@lru_cache(maxsize=1)
-def _shared_pipeline() -> Language:
-    return load_nlp()
+    def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "SimplemmaLemmatizer":
+        return self
 
 
 def doc_text(doc: Doc) -> str:
@@ -72,37 +80,24 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
-class TextKeepingTokenizer:
-    """The blank Spanish tokenizer, also keeping the input text on the doc for the components."""
-
-    def __init__(self, tokenizer: Any):
-        self.tokenizer = tokenizer
-
-    def __call__(self, text: str) -> Doc:
-        doc = self.tokenizer(text)
-        doc.user_data["cmclassify_text"] = text
-        return doc
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.tokenizer, name)
-
-
-def load_nlp() -> Language:
-    """A fresh ``spacy.blank("es")`` pipeline with the project's components.
-
-    >>> doc = load_nlp()("Funciones: Gestionar las redes sociales. Requisitos: experiencia.")
-    >>> [span.text for span in doc.spans["duties"]]
-    ['Gestionar las redes sociales']
-    """
-    from . import segment  # noqa: F401  (registers the section and duty components)
-
+def blank_nlp() -> Language:
+    """``spacy.blank("es")`` with the lemmatiser: tokens, lemmas and norms, no later stage."""
     nlp = spacy.blank("es")
-    nlp.tokenizer = TextKeepingTokenizer(nlp.tokenizer)
-    for name in PIPELINE:
-        nlp.add_pipe(name)
+    nlp.add_pipe(LEMMATIZER)
     return nlp
 
 
-def shared_nlp() -> Language:
-    """One pipeline per process, reused by ``analyse`` (loading costs more than a batch)."""
-    return _shared_pipeline()
+@lru_cache(maxsize=1)
+def _lemma_tools() -> tuple[Any, SimplemmaLemmatizer]:
+    return spacy.blank("es").tokenizer, SimplemmaLemmatizer()
+
+
+def lemma_text(text: str) -> str:
+    """A text as the accent-folded lemmas of its words (what the duty models read)."""
+    tokenizer, lemmatizer = _lemma_tools()
+    return " ".join(lemmatizer.lemma_and_norm(token.lower_)[1] for token in tokenizer(text) if token.is_alpha)
+
+
+def lemma_text_of_span(span: Any) -> str:
+    """``lemma_text`` for a span the pipeline has already lemmatised."""
+    return " ".join(token.norm_ for token in span if token.is_alpha)

@@ -1,4 +1,4 @@
-"""Read ads from a DataFrame, a list of strings or a file into one normalised table.
+"""Stage 1, reading: ads from a DataFrame, a list of strings or a file into one normalised table.
 
 Files: CSV, JSON, JSONL, Parquet, plain text (one ad per ``.txt`` file, or a
 folder of them). Text files in encodings other than UTF-8 are detected.
@@ -17,6 +17,8 @@ from typing import Any, Union
 import pandas as pd
 from charset_normalizer import from_bytes
 
+from .errors import InputError
+
 AdsInput = Union[pd.DataFrame, Sequence[str], str, Path]
 """What ``analyse`` accepts: a DataFrame, a list of ad texts, or a path to a file or folder."""
 
@@ -24,10 +26,6 @@ FORMATS = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "jsonl", ".n
            ".parquet": "parquet", ".pq": "parquet", ".txt": "txt"}
 INPUT_COLUMNS = ("ad_id", "title", "description", "input_error", "input_warning")
 """The columns ``normalise_frame`` puts first; the input's other columns follow."""
-
-
-class InputError(ValueError):
-    """The input as a whole cannot be read (missing file, unknown format, undecodable file)."""
 
 
 # Encodings Spanish text is found in; detection among all of them misreads short Spanish texts.

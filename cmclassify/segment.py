@@ -12,46 +12,20 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Any
+
 import simplemma
 import yaml
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from .clean import fold_in_place
 from .nlp import doc_text
-from .resources import lexicon_path
+from .rules import DutyStartRules, SectionRules, SegmentRules, bundled, load
 
 SECTION_LABELS = ("intro", "summary", "duties", "requirements", "offer", "company", "apply")
 """``intro`` is text before any header; the others follow the headers in ``data/lexicons/sections.yaml``."""
 
-# Sections whose sentences are never duties, even in an ad without a task list.
-_NOT_DUTY_SECTIONS = frozenset({"requirements", "offer", "company", "apply"})
-_ABBREVIATIONS = frozenset("etc ej ej. sr sra srta lic ing dr dra av aprox tel nro núm pág dpto depto prof".split())
-_FUNCTION_WORDS = frozenset(
-    "de del la el las los y e o u a al en con para por como su sus tu tus nuestro nuestra nuestros nuestras "
-    "un una unos unas que sobre entre desde hasta según sin ante bajo tras vía".split())
-# Nouns and adjectives ending like infinitives, which must not open a task sentence.
-_NOT_INFINITIVES = frozenset(
-    "lugar mujer hogar militar familiar similar popular regular titular auxiliar escolar celular particular "
-    "bar par mar azar placer poder deber taller alquiler líder lider máster master póster super súper "
-    "nivel ser tener estar contar saber vivir haber mayor menor mejor peor ayer primer tercer "
-    "solar dólar dolar collar pilar sugar jugar".split())
-_CONNECTORS = frozenset("también además y e luego asimismo".split())
-# Futures that describe the job's conditions, not a task: trabajarás, formarás parte, podrás…
-_NOT_TASK_FUTURE_STEMS = frozenset(
-    "trabaja forma reporta conta cont pod tend recibi se esta crece aprende disfruta suma incorpora integra "
-    "depende pertenece gana cobra desarrolla encontra viaja cuenta".split())
-_ALWAYS_TASK_PHRASES = re.compile(
-    r"^(?:vas a|va a|van a|te vas a|te encargar[aá]s|se encargar[aá]|(?:ser[aá]s?|estar[aá]s?) (?:el |la )?(?:responsable|encargad[oa]|a cargo)|"
-    r"responsable de|a cargo de|tendr[aá]s? a (?:tu |su )?cargo|el objetivo (?:del puesto|de la posici[oó]n|del rol) es|"
-    r"(?:la |su |tu )?(?:funci[oó]n|tarea|misi[oó]n) (?:principal )?ser[aá]|consiste en|para (?:gestionar|desarrollar|llevar|administrar|crear|manejar))",
-    re.IGNORECASE)
-# Application instructions and job conditions, matched on the folded (lower-case, unaccented) item.
-_NOT_DUTY_PATTERNS = re.compile(
-    r"envi(?:a|e|ar|anos|arnos) (?:tu |su |el )?(?:cv|c\.v|curricul|hoja de vida|portfolio|portafolio)|"
-    r"postula(?:te|rse|cion)|hoja de vida|\bcv\b|curricul|https?://|www\.|\S+@\S+|"
-    r"\blunes a (?:viernes|sabado)|\bhorario\b|\bsueldo\b|\bsalario\b|remuneracion|\$ ?\d|"
-    r"\bedad\b|\bexcluyente\b$|^modalidad\b|\bhome office\b|^zona\b|^prestaciones\b|^(?:tipo de )?contrato\b|^jornada\b")
 # Bullets, arrows, check marks, geometric shapes and emoji all open list items.
 _BULLET_CHARS = "•·‣⁃∙\u2190-\u21ff\u2500-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff"
 # Each alternative starts with the character it cuts at, and looks behind only after it: checking
@@ -86,13 +60,51 @@ class Duty:
     section: str
 
 
+LEXICON_FILES = {"sections": "sections.yaml", "duty_starts": "duty_starts.yaml", "segment": "segment.yaml"}
+_LEXICON_SCHEMAS = {"sections": SectionRules, "duty_starts": DutyStartRules, "segment": SegmentRules}
+
+
+def _words(items: list[str]) -> frozenset[str]:
+    return frozenset(w.lower() for w in items)
+
+
 @dataclass(frozen=True)
-class _Lexicon:
-    headers: re.Pattern[str]
-    headers_after_word: re.Pattern[str]
-    cues: re.Pattern[str]
-    openers: frozenset[str]
-    work_verbs: frozenset[str]
+class SegmentLexicon:
+    """The segmenter's rules, compiled from ``sections.yaml``, ``duty_starts.yaml`` and ``segment.yaml``."""
+
+    sections: SectionRules
+    duty_starts: DutyStartRules
+    segment: SegmentRules
+
+    def __post_init__(self) -> None:
+        compiled = {
+            "headers": _alternation(self.sections.headers, ""),
+            "headers_after_word": _alternation(self.sections.after_word, _AFTER_WORD),
+            "cues": _alternation(self.sections.cues, ""),
+            "openers": _words(self.duty_starts.openers), "work_verbs": _words(self.duty_starts.work_verbs),
+            "abbreviations": _words(self.segment.abbreviations), "function_words": _words(self.segment.function_words),
+            "not_infinitives": _words(self.segment.not_infinitives), "connectors": _words(self.segment.connectors),
+            "not_task_future_stems": _words(self.segment.not_task_future_stems),
+            "strong_headers": _words(self.segment.strong_headers),
+            "not_duty_sections": frozenset(self.segment.not_duty_sections),
+            "always_task": re.compile("^(?:" + "|".join(self.segment.always_task_phrases) + ")", re.IGNORECASE),
+            "not_duty": re.compile("|".join(self.segment.not_duty_patterns)),
+        }
+        for name, value in compiled.items():
+            object.__setattr__(self, name, value)
+
+    def specs(self) -> dict[str, Any]:
+        return {"sections": self.sections, "duty_starts": self.duty_starts, "segment": self.segment}
+
+    def to_disk(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, spec in self.specs().items():
+            (folder / LEXICON_FILES[key]).write_text(
+                yaml.safe_dump(spec.model_dump(), allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    @classmethod
+    def from_disk(cls, folder: Path) -> "SegmentLexicon":
+        return cls(**{key: load(_LEXICON_SCHEMAS[key], folder / name) for key, name in LEXICON_FILES.items()})
 
 
 # Where a header may start: the start of a line, or after punctuation, a bullet or an emoji (and a space).
@@ -107,13 +119,11 @@ def _alternation(groups: dict[str, list[str]], position: str) -> re.Pattern[str]
     return re.compile(position + r"(?:" + "|".join(parts) + r")(?![\w])")
 
 
-@lru_cache(maxsize=8)
-def load_lexicon(sections_file: Path | None = None, openers_file: Path | None = None) -> _Lexicon:
-    spec = yaml.safe_load((sections_file or lexicon_path("sections.yaml")).read_text(encoding="utf-8"))
-    openers = yaml.safe_load((openers_file or lexicon_path("duty_starts.yaml")).read_text(encoding="utf-8"))
-    return _Lexicon(_alternation(spec["headers"], ""), _alternation(spec["after_word"], _AFTER_WORD),
-                    _alternation(spec["cues"], ""), frozenset(w.lower() for w in openers["openers"]),
-                    frozenset(w.lower() for w in openers.get("work_verbs", [])))
+@lru_cache(maxsize=1)
+def default_lexicon() -> SegmentLexicon:
+    """The package's own segmentation rules."""
+    return SegmentLexicon(**{key: bundled(_LEXICON_SCHEMAS[key], f"lexicons/{name}")
+                             for key, name in LEXICON_FILES.items()})
 
 
 def _prev_char(text: str, i: int) -> str:
@@ -133,27 +143,23 @@ def _is_symbol(ch: str) -> bool:
     return bool(ch) and not ch.isalnum() and unicodedata.category(ch)[0] in "SP" and ch not in ",(/'\"«“"
 
 
-_STRONG_HEADERS = frozenset(
-    "funciones responsabilidades tareas actividades requisitos requerimientos beneficios ofrecemos".split())
-
-
-def _at_boundary(text: str, start: int, *, allow_after_word: bool) -> bool:
+def _at_boundary(text: str, start: int, lexicon: SegmentLexicon, *, allow_after_word: bool) -> bool:
     before = _prev_char(text, start)
     if before == "" or before in "\n.!?:;)]" or _is_symbol(before):
         return True
     if allow_after_word and before.isalpha():
         previous = _WORDS.findall(text[max(0, start - 30):start])
-        return bool(previous) and previous[-1].lower() not in _FUNCTION_WORDS
+        return bool(previous) and previous[-1].lower() not in lexicon.function_words
     return False
 
 
-def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
+def find_sections(text: str, lexicon: SegmentLexicon | None = None) -> list[Section]:
     """Split the text into sections at the headers and section cues it contains.
 
     A "mission" header ("Tu misión:") becomes ``duties`` in an ad without a
     functions header and ``summary`` in one with it.
     """
-    lexicon = lexicon or load_lexicon()
+    lexicon = lexicon or default_lexicon()
     marks: list[tuple[int, int, str, str]] = []  # (header start, body start, label, header text)
     folded = fold_in_place(text)
     boundaries = [0, *(m.end() for m in _BOUNDARY.finditer(folded))]
@@ -166,9 +172,9 @@ def find_sections(text: str, lexicon: _Lexicon | None = None) -> list[Section]:
         if after == ":":
             # "…y tus tareas van a ser:" and a shouted "…Residir en TAREAS:" open a list even mid-sentence.
             ok = phrase.lower().startswith(("tus ", "sus ")) or (phrase.isupper() and len(phrase) > 3) or _at_boundary(
-                text, match.start(), allow_after_word=capitalised)
+                text, match.start(), lexicon, allow_after_word=capitalised)
         elif capitalised and (after in ("", "\n") or after.isupper() or after.isdigit() or _is_symbol(after)):
-            ok = _at_boundary(text, match.start(), allow_after_word=phrase.lower() in _STRONG_HEADERS)
+            ok = _at_boundary(text, match.start(), lexicon, allow_after_word=phrase.lower() in lexicon.strong_headers)
         else:
             ok = False
         if ok:
@@ -222,45 +228,45 @@ def _sentence_end(text: str, start: int) -> int:
     return min(ends) if ends else len(text)
 
 
-def _is_infinitive(word: str) -> bool:
+def _is_infinitive(word: str, lexicon: SegmentLexicon) -> bool:
     return (len(word) > 3 and word.endswith(("ar", "er", "ir", "arse", "erse", "irse", "arlo", "erlo", "irlo"))
-            and word not in _NOT_INFINITIVES)
+            and word not in lexicon.not_infinitives)
 
 
-def _opens_duty(word: str, lexicon: _Lexicon) -> bool:
+def _opens_duty(word: str, lexicon: SegmentLexicon) -> bool:
     """Whether a capitalised word can open a duty in a list run together without bullets."""
     lower = word.lower()
-    return (lower in lexicon.openers or _is_infinitive(lower)
+    return (lower in lexicon.openers or _is_infinitive(lower, lexicon)
             or lower.endswith(("ción", "sión", "miento", "cion", "sion")))
 
 
-def _looks_like_title(piece: str) -> bool:
+def _looks_like_title(piece: str, lexicon: SegmentLexicon) -> bool:
     """A job title repeated as the first line: "Responsable de Redes Sociales (media jornada)"."""
-    words = [w for w in _WORDS.findall(piece) if w.lower() not in _FUNCTION_WORDS]
+    words = [w for w in _WORDS.findall(piece) if w.lower() not in lexicon.function_words]
     return 0 < len(words) <= 8 and sum(w[0].isupper() for w in words) >= 0.6 * len(words)
 
 
-def _is_task_led(piece: str, lexicon: _Lexicon) -> bool:
+def _is_task_led(piece: str, lexicon: SegmentLexicon) -> bool:
     """A sentence that names work the hire does: verb-led, noun-led or 'Serás responsable de…'."""
-    if _ALWAYS_TASK_PHRASES.match(piece):
+    if lexicon.always_task.match(piece):
         return True
     words = _WORDS.findall(piece[:80])
-    while words and words[0].lower() in _CONNECTORS:
+    while words and words[0].lower() in lexicon.connectors:
         words = words[1:]
     if not words:
         return False
     first = words[0].lower()
-    if _is_infinitive(first) or first.endswith(("ción", "sión", "cion", "sion")) and len(words) > 1 and words[1].lower() in ("de", "del", "y"):
+    if _is_infinitive(first, lexicon) or first.endswith(("ción", "sión", "cion", "sion")) and len(words) > 1 and words[1].lower() in ("de", "del", "y"):
         return True
     if first.endswith(("rás", "rá")) and len(first) > 4:  # future: gestionarás, publicará
-        return first[: -3 if first.endswith("rás") else -2] not in _NOT_TASK_FUTURE_STEMS
+        return first[: -3 if first.endswith("rás") else -2] not in lexicon.not_task_future_stems
     if first.endswith(("á", "é", "í")) and len(first) > 3:  # voseo imperative: Gestioná, Creá, Escribí
         lemma = simplemma.lemmatize(first, lang="es")
         return lemma != first and lemma.endswith(("ar", "er", "ir"))
     return False
 
 
-def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capitals: bool) -> list[tuple[int, int]]:
+def _pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *, split_on_capitals: bool) -> list[tuple[int, int]]:
     """Cut a section into items at bullets, numbers, line breaks, semicolons and sentence ends."""
     cuts: list[tuple[int, int]] = []
     region = text[start:end]
@@ -269,7 +275,7 @@ def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capi
     for match in _SENTENCE_END.finditer(region):
         words = _WORDS.findall(region[max(0, match.start() - 8): match.start()])
         last = words[-1].lower() if words else ""
-        if last in _ABBREVIATIONS or (len(last) == 1 and last.isalpha()):
+        if last in lexicon.abbreviations or (len(last) == 1 and last.isalpha()):
             continue
         cuts.append((match.start(), match.end()))
     if split_on_capitals:
@@ -279,7 +285,7 @@ def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capi
                 continue
             before = _WORDS.findall(region[max(0, match.start() - 20): match.start()])
             prev_char = region[match.start() - 1] if match.start() else ""
-            if prev_char == ")" or (before and before[-1].lower() not in _FUNCTION_WORDS and prev_char not in ",:/-("):
+            if prev_char == ")" or (before and before[-1].lower() not in lexicon.function_words and prev_char not in ",:/-("):
                 cuts.append((match.start(), match.end()))
     cuts.sort()
     spans: list[tuple[int, int]] = []
@@ -302,22 +308,22 @@ def _pieces(text: str, start: int, end: int, lexicon: _Lexicon, *, split_on_capi
     return trimmed
 
 
-def _work_naming_sentence(text: str, sections: list[Section], lexicon: _Lexicon) -> list[Duty]:
+def _work_naming_sentence(text: str, sections: list[Section], lexicon: SegmentLexicon) -> list[Duty]:
     """Codebook: "when the ad has no task list, the sentence that names the work is the duty"."""
     for section in sections:
-        if section.label in _NOT_DUTY_SECTIONS:
+        if section.label in lexicon.not_duty_sections:
             continue
         for a, b in _pieces(text, section.start, section.end, lexicon, split_on_capitals=False):
             piece = text[a:b]
             if any(w.lower() in lexicon.work_verbs for w in _WORDS.findall(piece)) and \
-                    not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)) and not _looks_like_title(piece):
+                    not lexicon.not_duty.search(fold_in_place(piece)) and not _looks_like_title(piece, lexicon):
                 return [Duty(a, b, section.label)]
     return []
 
 
-def item_spans(text: str, lexicon: _Lexicon | None = None) -> list[tuple[int, int]]:
+def item_spans(text: str, lexicon: SegmentLexicon | None = None) -> list[tuple[int, int]]:
     """Every bullet, line, or sentence of the text as (start, end) offsets, in order."""
-    return _pieces(text, 0, len(text), lexicon or load_lexicon(), split_on_capitals=False)
+    return _pieces(text, 0, len(text), lexicon or default_lexicon(), split_on_capitals=False)
 
 
 def _inside_parentheses(parens: list[tuple[int, str]], position: int) -> bool:
@@ -333,14 +339,14 @@ def _words_key(text: str) -> str:
     return " ".join(w.lower() for w in _WORDS.findall(text))
 
 
-def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexicon | None = None) -> list[Duty]:
+def cut_duties(text: str, sections: list[Section] | None = None, lexicon: SegmentLexicon | None = None) -> list[Duty]:
     """The duties of one ad, in order, as offsets into ``text``.
 
     Items of a functions section are duties; an ad without one takes its
     task-led sentences from the sections that are not requirements, offer,
     company or application text.
     """
-    lexicon = lexicon or load_lexicon()
+    lexicon = lexicon or default_lexicon()
     sections = sections if sections is not None else find_sections(text, lexicon)
     listed = [s for s in sections if s.label == "duties"]
     duties: list[Duty] = []
@@ -349,21 +355,21 @@ def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexic
             piece = text[a:b]
             words = _WORDS.findall(piece)
             # A one-word item ("Facturación") is a duty too, but not a stray fragment.
-            if (len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5)) and not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)):
+            if (len(words) >= 2 or (len(words) == 1 and len(words[0]) >= 5)) and not lexicon.not_duty.search(fold_in_place(piece)):
                 duties.append(Duty(a, b, section.label))
     if not duties:
         for section in sections:
-            if section.label in _NOT_DUTY_SECTIONS:
+            if section.label in lexicon.not_duty_sections:
                 continue
             # A bulleted list with no header is read as a task list: noun-led items count too.
-            bulleted = len(_SEPARATORS.findall(text, section.start, section.end)) >= 3
+            bulleted = len(_SEPARATORS.findall(text, section.start, section.end)) >= lexicon.segment.min_bullets_for_list
             for a, b in _pieces(text, section.start, section.end, lexicon, split_on_capitals=False):
                 piece = text[a:b]
                 words = _WORDS.findall(piece)
                 task_led = (len(words) >= 3 and _is_task_led(piece, lexicon)) or (
                     bulleted and len(words) >= 2 and _opens_duty(words[0], lexicon))
-                opening_title = a == len(text) - len(text.lstrip()) and _looks_like_title(piece)
-                if task_led and not opening_title and not _NOT_DUTY_PATTERNS.search(fold_in_place(piece)):
+                opening_title = a == len(text) - len(text.lstrip()) and _looks_like_title(piece, lexicon)
+                if task_led and not opening_title and not lexicon.not_duty.search(fold_in_place(piece)):
                     duties.append(Duty(a, b, section.label))
     if not duties:
         duties = _work_naming_sentence(text, sections, lexicon)
@@ -377,21 +383,28 @@ def cut_duties(text: str, sections: list[Section] | None = None, lexicon: _Lexic
     return unique
 
 
-@Language.factory("cmclassify_sections", default_config={"sections_file": None})
-def make_section_tagger(nlp: Language, name: str, sections_file: str | None) -> "SectionTagger":
-    return SectionTagger(Path(sections_file) if sections_file else None)
+SECTIONS = "cmclassify_sections"
+DUTIES = "cmclassify_duties"
+if not Span.has_extension("section"):
+    Span.set_extension("section", default="")
 
 
-@Language.factory("cmclassify_duties", default_config={"openers_file": None, "sections_file": None})
-def make_duty_segmenter(nlp: Language, name: str, openers_file: str | None, sections_file: str | None) -> "DutySegmenter":
-    return DutySegmenter(Path(sections_file) if sections_file else None, Path(openers_file) if openers_file else None)
+class _LexiconComponent:
+    """A component whose rules (the segmentation lexicon) travel with the pipeline."""
+
+    def __init__(self, lexicon_dir: str | None = None):
+        self.lexicon = SegmentLexicon.from_disk(Path(lexicon_dir)) if lexicon_dir else default_lexicon()
+
+    def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
+        self.lexicon.to_disk(Path(path))
+
+    def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "_LexiconComponent":
+        self.lexicon = SegmentLexicon.from_disk(Path(path))
+        return self
 
 
-class SectionTagger:
+class SectionTagger(_LexiconComponent):
     """Writes ``doc.spans["sections"]``, one span per section labelled with its section name."""
-
-    def __init__(self, sections_file: Path | None = None):
-        self.lexicon = load_lexicon(sections_file)
 
     def __call__(self, doc: Doc) -> Doc:
         spans = []
@@ -403,18 +416,27 @@ class SectionTagger:
         return doc
 
 
-class DutySegmenter:
-    """Writes ``doc.spans["duties"]``; each span's label is the section it was found in."""
-
-    def __init__(self, sections_file: Path | None = None, openers_file: Path | None = None):
-        self.lexicon = load_lexicon(sections_file, openers_file)
+class DutySegmenter(_LexiconComponent):
+    """Writes ``doc.spans["duties"]``, in text order, each with ``span._.section``, the section it
+    stands in (a later component gives each its codebook label)."""
 
     def __call__(self, doc: Doc) -> Doc:
         sections = [Section(s.label_, s.start_char, s.end_char) for s in doc.spans.get("sections", [])]
         spans = []
         for duty in cut_duties(doc_text(doc), sections or None, self.lexicon):
-            span = doc.char_span(duty.start, duty.end, label=duty.section, alignment_mode="expand")
+            span = doc.char_span(duty.start, duty.end, alignment_mode="expand")
             if span is not None:
+                span._.section = duty.section
                 spans.append(span)
         doc.spans["duties"] = spans
         return doc
+
+
+@Language.factory(SECTIONS, default_config={"lexicon_dir": None})
+def make_section_tagger(nlp: Language, name: str, lexicon_dir: str | None) -> SectionTagger:
+    return SectionTagger(lexicon_dir)
+
+
+@Language.factory(DUTIES, default_config={"lexicon_dir": None})
+def make_duty_segmenter(nlp: Language, name: str, lexicon_dir: str | None) -> DutySegmenter:
+    return DutySegmenter(lexicon_dir)

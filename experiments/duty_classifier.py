@@ -17,7 +17,8 @@ from pathlib import Path
 from sklearn.metrics import f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-from cmclassify.classify import DutyClassifier, default_training_data, read_labelled
+from cmclassify.estimators import DutyClassifier
+from cmclassify.train import default_training_data, read_labelled
 from cmclassify.evaluate import read_gold
 
 CANDIDATES = {

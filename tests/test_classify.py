@@ -9,7 +9,8 @@ import pytest
 from sklearn.base import clone
 
 from cmclassify import LABELS, DutyClassifier, ModelError, classify_duties, load_model, train_model
-from cmclassify.classify import CARD_FILE, MODEL_FILE, default_training_data, read_labelled
+from cmclassify.model_files import CARD_FILE, FORMAT_VERSION, MODEL_FILE
+from cmclassify.train import default_training_data, read_labelled
 from cmclassify.cli import main
 from cmclassify.resources import models_dir
 
@@ -69,7 +70,7 @@ def test_save_load_round_trip_and_trust(small_data, tmp_path):
     texts = ["Publicar las promociones del mes en Instagram", "Moderar comentarios"]
     assert list(loaded.predict(texts)) == list(load_model(tmp_path, trusted=True).predict(texts))
     card = json.loads((tmp_path / CARD_FILE).read_text())
-    assert card["format_version"] == 1 and card["labels"] == list(LABELS)
+    assert card["format_version"] == FORMAT_VERSION and card["labels"] == list(LABELS)
     assert card["metrics"]["cross_validation"]["folds"] == 2
     assert {"scikit-learn", "spacy", "simplemma"} <= set(card["library_versions"])
 
@@ -86,7 +87,10 @@ def test_tampered_or_foreign_model_is_refused(tmp_path):
     card_path = tmp_path / "model" / CARD_FILE
     card = json.loads(card_path.read_text())
     card_path.write_text(json.dumps({**card, "format_version": 99}))
-    with pytest.raises(ModelError, match="format version"):
+    with pytest.raises(ModelError, match="model format 99, newer"):
+        load_model(tmp_path / "model", trusted=True)
+    card_path.write_text(json.dumps({**card, "format_version": 1}))
+    with pytest.raises(ModelError, match="model format 1, older"):
         load_model(tmp_path / "model", trusted=True)
 
 

@@ -145,9 +145,9 @@ def test_user_pattern_file_extends_and_replaces(tmp_path):
     rules = FlagRules.load(extra)
     result = analyse([text], progress=False, rules=rules)
     assert "A" in result.ads.iloc[0]["alchemist_reasons"]
-    assert "transformación digital" in str(FlagRules.load(extra).spec["outcome_overreach"])  # defaults kept
+    assert "transformación digital" in str(FlagRules.load(extra).patterns.outcome_overreach)  # defaults kept
     replaced = FlagRules.load(extra, replace=True)
-    assert replaced.spec["outcome_overreach"] == ["cara visible de * marca"]
+    assert replaced.patterns.outcome_overreach == ["cara visible de * marca"]
 
 
 def test_explain_reads_like_a_report():

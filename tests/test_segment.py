@@ -106,7 +106,8 @@ def test_sections_are_labelled():
 
 def test_pipeline_writes_duty_spans_with_offsets_and_lemmas():
     nlp = load_nlp()
-    assert nlp.pipe_names == ["cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties"]
+    assert nlp.pipe_names == ["cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties",
+                              "cmclassify_duty_labels", "cmclassify_judge"]
     doc = nlp("Funciones: Gestionar las redes sociales. Publicamos contenidos. Requisitos: experiencia.")
     spans = doc.spans["duties"]
     assert [s.text for s in spans] == ["Gestionar las redes sociales", "Publicamos contenidos"]

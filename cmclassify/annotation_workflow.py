@@ -1,0 +1,242 @@
+"""How annotations are made: batches of ads to read, answers that quote the ad, references to keep.
+
+An annotator reads a batch (``export_batches``) and answers one JSON object per
+ad in which duties and evidence are *quoted* from the ad's description. Quotes
+are corpus text, so answers stay outside the project; ``quotes_to_record`` turns
+each answer into a reference record for ``data/annotations/ads.jsonl``
+(offsets into the description and its sha1, no text). ``check_answers`` tells
+the annotator what does not fit before that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .annotations import (EVIDENCE_KINDS, FUNCTIONS, GROUNDS, LABELS, REASON_LETTERS, AnnotationError, parse_record,
+                          text_sha1)
+
+_BULLET_HEAD = re.compile(r"^(?:[\s\-–—*+•·‣⁃∙>◦▪▫■□●○◆◇✓✔✅☑➢➤►▶→⇒]|👉|🔹|🔸|📌|\d{1,2}[.)](?=\s))+")
+_TRAILING = re.compile(r"[\s.;,:]+$")
+
+
+def trim_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The codebook's trim: no bullet symbols or spaces in front, no spaces or final full stop behind."""
+    piece = text[start:end]
+    head = _BULLET_HEAD.match(piece)
+    if head:
+        start += head.end()
+    while start < end and text[start].isspace():
+        start += 1
+    tail = _TRAILING.search(text, start, end)
+    if tail and tail.end() == end:
+        end = tail.start()
+    return start, max(start, end)
+
+
+def locate(text: str, quote: str, after: int = 0) -> tuple[int, int] | None:
+    """Offsets of ``quote`` in ``text``: exact first (from ``after``, then anywhere), else ignoring how
+    spaces were copied (glued or doubled) and letter case."""
+    quote = quote.strip()
+    if not quote:
+        return None
+    for origin in (after, 0):
+        at = text.find(quote, origin)
+        if at >= 0:
+            return at, at + len(quote)
+    chunks = [re.escape(c) for c in quote.split()]
+    pattern = re.compile(r"\s*".join(chunks), re.IGNORECASE)
+    for origin in (after, 0):
+        match = pattern.search(text, origin)
+        if match:
+            return match.start(), match.end()
+    return None
+
+
+def export_batches(sample: pd.DataFrame, corpus: pd.DataFrame, out_dir: str | Path, batch_size: int,
+                   prefix: str = "batch") -> list[Path]:
+    """Write the sampled ads, in the sample's order, as JSONL batches for annotators (corpus text:
+    keep ``out_dir`` outside the project)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = sample.merge(corpus, on="ad_id", how="left", validate="one_to_one")
+    paths = []
+    for number, begin in enumerate(range(0, len(rows), batch_size), 1):
+        path = out / f"{prefix}_{number:03d}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for row in rows.iloc[begin:begin + batch_size].itertuples(index=False):
+                # No stratum: the annotator reads the ad, not how it was drawn.
+                handle.write(json.dumps({"ad_id": row.ad_id, "source": row.source,
+                                         "country": row.country, "title": row.title, "description": row.description},
+                                        ensure_ascii=False) + "\n")
+        paths.append(path)
+    return paths
+
+
+def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+    rows = []
+    with Path(path).open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as exc:
+                    raise AnnotationError(f"{path}:{number}: not valid JSON: {exc}") from None
+    return rows
+
+
+def _reasons(answer: dict[str, Any]) -> list[str]:
+    return [r.strip() for r in str(answer.get("alchemist_reasons", "")).split(",") if r.strip()]
+
+
+def _answer_problems(answer: dict[str, Any], description: str) -> list[str]:
+    problems = []
+    for key in ("is_cm_role", "alchemist", "follower_credential", "hype_title", "discriminatory_requirement"):
+        if not isinstance(answer.get(key), bool):
+            problems.append(f"{key} must be true or false")
+    reasons = _reasons(answer)
+    if any(r not in REASON_LETTERS for r in reasons):
+        problems.append(f"alchemist_reasons must be letters A-E separated by commas, not {answer.get('alchemist_reasons')!r}")
+    duties = answer.get("duties")
+    if not isinstance(duties, list):
+        return problems + ["duties must be a list"]
+    functions: set[str] = set()
+    cursor = 0
+    for i, duty in enumerate(duties, 1):
+        if not isinstance(duty, dict):
+            problems.append(f"duty {i} must be an object with text, label, functions")
+            continue
+        if duty.get("label") not in LABELS:
+            problems.append(f"duty {i}: label must be one of {', '.join(LABELS)}")
+        bad = [f for f in duty.get("functions", []) if f not in FUNCTIONS]
+        if bad or not isinstance(duty.get("functions", []), list):
+            problems.append(f"duty {i}: unknown functions {bad}; allowed: {', '.join(FUNCTIONS)}")
+        functions.update(f for f in duty.get("functions", []) if f in FUNCTIONS)
+        found = locate(description, str(duty.get("text", "")), cursor)
+        if found is None:
+            problems.append(f"duty {i}: text not found in the description: {str(duty.get('text', ''))[:80]!r}")
+        else:
+            cursor = found[1]
+    if ("B" in reasons) != (len(functions) >= 5):
+        problems.append(f"reason B holds exactly when the duties assign 5 or more functions; they assign "
+                        f"{len(functions)} ({', '.join(sorted(functions)) or 'none'}) and B is "
+                        f"{'given' if 'B' in reasons else 'not given'}")
+    expected = "A" in reasons or "B" in reasons or len(set(reasons)) >= 2
+    if isinstance(answer.get("alchemist"), bool) and answer["alchemist"] != expected:
+        problems.append(f"alchemist must be {str(expected).lower()} for reasons {','.join(reasons) or 'none'} "
+                        "(A or B, or C/D/E with another letter)")
+    evidence = answer.get("evidence", [])
+    kinds = set()
+    for i, item in enumerate(evidence if isinstance(evidence, list) else [], 1):
+        if not isinstance(item, dict) or item.get("kind") not in EVIDENCE_KINDS:
+            problems.append(f"evidence {i}: kind must be one of {', '.join(EVIDENCE_KINDS)}")
+            continue
+        kinds.add(item["kind"])
+        if locate(description, str(item.get("text", ""))) is None:
+            problems.append(f"evidence {i}: text not found in the description: {str(item.get('text', ''))[:80]!r}")
+    for letter in set(reasons) & set("ACDE"):
+        if letter not in kinds:
+            problems.append(f"reason {letter} needs an evidence quote of kind {letter!r}")
+    if answer.get("follower_credential") is True and "follower_credential" not in kinds:
+        problems.append("follower_credential needs an evidence quote of kind 'follower_credential'")
+    grounds = [g.strip() for g in str(answer.get("discrimination_grounds", "")).split(",") if g.strip()]
+    if any(g not in GROUNDS for g in grounds):
+        problems.append(f"discrimination_grounds must come from {', '.join(GROUNDS)}")
+    if bool(grounds) != (answer.get("discriminatory_requirement") is True):
+        problems.append("discriminatory_requirement is true exactly when discrimination_grounds names a ground")
+    for ground in grounds:
+        if f"discrimination:{ground}" not in kinds:
+            problems.append(f"ground {ground} needs an evidence quote of kind 'discrimination:{ground}'")
+    if _copies_text(str(answer.get("notes", "")), description):
+        problems.append("notes repeat the ad's words (six or more in a row): write them in your own words")
+    return problems
+
+
+_NOTE_WORDS = re.compile(r"\w+")
+
+
+def _copies_text(notes: str, description: str, run: int = 6) -> bool:
+    """Whether ``notes`` holds ``run`` consecutive words of the description (notes are published, ads are not)."""
+    words = [w.lower() for w in _NOTE_WORDS.findall(notes)]
+    if len(words) < run:
+        return False
+    ad = " " + " ".join(w.lower() for w in _NOTE_WORDS.findall(description)) + " "
+    return any(f" {' '.join(words[i:i + run])} " in ad for i in range(len(words) - run + 1))
+
+
+def check_answers(answers_path: str | Path, batch_path: str | Path) -> list[str]:
+    """Every problem of an answers file against its batch, one line each (empty when all is well)."""
+    batch = {row["ad_id"]: row for row in read_jsonl(batch_path)}
+    try:
+        answers = read_jsonl(answers_path)
+    except AnnotationError as exc:
+        return [str(exc)]
+    problems = []
+    seen = set()
+    for answer in answers:
+        ad_id = answer.get("ad_id")
+        if ad_id not in batch:
+            problems.append(f"{ad_id}: not an ad of this batch")
+            continue
+        if ad_id in seen:
+            problems.append(f"{ad_id}: answered twice")
+        seen.add(ad_id)
+        problems += [f"{ad_id}: {p}" for p in _answer_problems(answer, batch[ad_id]["description"])]
+    problems += [f"{ad_id}: not answered yet" for ad_id in batch if ad_id not in seen]
+    return problems
+
+
+def quotes_to_record(answer: dict[str, Any], description: str, pass_: str, stratum: str = "") -> dict[str, Any]:
+    """The reference record of one checked answer: offsets and the description's sha1, no text."""
+    problems = _answer_problems(answer, description)
+    if problems:
+        raise AnnotationError(f"{answer.get('ad_id')}: {'; '.join(problems)}")
+    duties = []
+    cursor = 0
+    for duty in answer["duties"]:
+        start, end = locate(description, duty["text"], cursor)  # type: ignore[misc]
+        cursor = end
+        start, end = trim_span(description, start, end)
+        duties.append({"start": start, "end": end, "label": duty["label"], "functions": list(duty.get("functions", []))})
+    evidence = []
+    for item in answer.get("evidence", []):
+        start, end = trim_span(description, *locate(description, item["text"]))  # type: ignore[misc]
+        evidence.append({"start": start, "end": end, "kind": item["kind"]})
+    b_functions = sorted({f for d in duties for f in d["functions"]}, key=FUNCTIONS.index)
+    record = {
+        "ad_id": answer["ad_id"], "text_sha1": text_sha1(description), "pass": pass_, "stratum": stratum,
+        "is_cm_role": answer["is_cm_role"], "alchemist": answer["alchemist"],
+        "alchemist_reasons": ",".join(sorted(set(_reasons(answer)))), "b_functions": b_functions,
+        "follower_credential": answer["follower_credential"], "hype_title": answer["hype_title"],
+        "discriminatory_requirement": answer["discriminatory_requirement"],
+        "discrimination_grounds": ",".join(g for g in GROUNDS if g in str(answer.get("discrimination_grounds", ""))),
+        "duties": duties, "evidence": evidence, "notes": str(answer.get("notes", "")),
+    }
+    parse_record(record)
+    return record
+
+
+def import_answers(pairs: Iterable[tuple[Path, Path]], pass_: str, strata: dict[str, str]) -> list[dict[str, Any]]:
+    """Reference records from (answers file, batch file) pairs, each with its ad's stratum from
+    ``strata``; any problem stops with its ad id."""
+    records = []
+    for answers_path, batch_path in pairs:
+        batch = {row["ad_id"]: row for row in read_jsonl(batch_path)}
+        for answer in read_jsonl(answers_path):
+            row = batch[answer["ad_id"]]
+            records.append(quotes_to_record(answer, row["description"], pass_, strata.get(answer["ad_id"], "")))
+    return records
+
+
+def write_records(records: list[dict[str, Any]], path: str | Path) -> None:
+    """Write reference records sorted by (pass, ad id), atomically."""
+    path = Path(path)
+    ordered = sorted(records, key=lambda r: (r["pass"], r["ad_id"]))
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered), encoding="utf-8")
+    partial.replace(path)

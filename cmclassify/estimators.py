@@ -1,0 +1,247 @@
+"""The learned models' classes: public, documented and kept in this one module, since saved models
+name them (a saved model holds instances of these classes, so renaming one breaks every saved file).
+
+Every estimator follows scikit-learn's conventions (``get_params``, ``fit``,
+``predict``, ``predict_proba``; parameters set in ``__init__`` only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+from spacy.lang.es.stop_words import STOP_WORDS as SPANISH_STOP_WORDS
+
+from .clean import fold
+from .nlp import lemma_text
+from .vocabulary import LABELS
+
+# Evidence terms starting or ending with a function word ("el venta") read badly; the content word alone says it.
+_STOP_WORDS = frozenset(fold(w) for w in SPANISH_STOP_WORDS)
+
+
+def duty_texts(X: Any) -> list[str]:
+    """The duty texts of ``X``: a sequence of strings, or a DataFrame with a ``text`` column."""
+    if isinstance(X, pd.DataFrame):
+        X = X["text"]
+    if isinstance(X, str):
+        raise TypeError("expected a sequence of duty texts, got a single string")
+    return ["" if t is None else str(t) for t in X]
+
+
+def as_duty_input(X: Any) -> Any:
+    """Duty texts as a list, or a DataFrame with ``text`` (and optionally ``lemmas``) kept as is."""
+    return X if isinstance(X, pd.DataFrame) else duty_texts(X)
+
+
+class LemmaTexts(TransformerMixin, BaseEstimator):
+    """Duty texts → their accent-folded lemmas (:func:`cmclassify.nlp.lemma_text`). A DataFrame may
+    bring them ready in a ``lemmas`` column, as the pipeline does."""
+
+    def fit(self, X: Any, y: Any = None) -> "LemmaTexts":
+        return self
+
+    def transform(self, X: Any) -> list[str]:
+        if isinstance(X, pd.DataFrame) and "lemmas" in X.columns:
+            return X["lemmas"].tolist()
+        return [lemma_text(t) for t in duty_texts(X)]
+
+
+class FoldedTexts(TransformerMixin, BaseEstimator):
+    """Duty texts → lower case without accents (:func:`cmclassify.clean.fold`)."""
+
+    def fit(self, X: Any, y: Any = None) -> "FoldedTexts":
+        return self
+
+    def transform(self, X: Any) -> list[str]:
+        return [fold(t) for t in duty_texts(X)]
+
+
+class ReproducibleTfidf(TfidfVectorizer):
+    """``TfidfVectorizer`` whose pickle is the same in every process: it leaves out the object id and
+    the set that scikit-learn keeps as caches, which made saved models differ from run to run."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        state.pop("_stop_words_id", None)
+        state["stop_words_"] = None
+        return state
+
+
+class CharNgramTfidf(TransformerMixin, BaseEstimator):
+    """TF-IDF of character n-grams within words (``TfidfVectorizer(analyzer="char_wb")``), with the
+    n-grams of each word looked up once and cached: transforming gives the same matrix, several
+    times faster, since ads repeat their words."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self._word_cache: dict[str, np.ndarray] = {}
+
+    def fit(self, X: Iterable[str], y: Any = None) -> "CharNgramTfidf":
+        self.vectorizer_ = ReproducibleTfidf(analyzer="char_wb", ngram_range=tuple(self.ngram_range), sublinear_tf=True,
+                                             min_df=self.min_df, dtype=np.float64)
+        self.vectorizer_.fit(list(X))
+        self._word_cache = {}
+        return self
+
+    def _word_features(self, word: str) -> np.ndarray:
+        features = self._word_cache.get(word)
+        if features is None:
+            vocabulary = self.vectorizer_.vocabulary_
+            grams = self.vectorizer_.build_analyzer()(word)
+            features = np.array([vocabulary[g] for g in grams if g in vocabulary], dtype=np.int64)
+            if len(self._word_cache) < 200_000:
+                self._word_cache[word] = features
+        return features
+
+    def transform(self, X: Iterable[str]) -> sparse.csr_matrix:
+        check_is_fitted(self, "vectorizer_")
+        texts = list(X)
+        shape = (len(texts), len(self.vectorizer_.vocabulary_))
+        if not texts:
+            return sparse.csr_matrix(shape)
+        rows, columns = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
+        for row, text in enumerate(texts):
+            for word in text.split():
+                features = self._word_features(word)
+                columns.append(features)
+                rows.append(np.full(len(features), row, dtype=np.int64))
+        columns_all = np.concatenate(columns)
+        counts = sparse.csr_matrix((np.ones(len(columns_all)), (np.concatenate(rows), columns_all)), shape=shape)
+        counts.sum_duplicates()
+        return self.vectorizer_._tfidf.transform(counts, copy=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_word_cache"] = {}  # a cache: not part of the model, and would make pickles differ
+        return state
+
+
+class DutyClassifier(ClassifierMixin, BaseEstimator):
+    """Three-way duty classifier with calibrated probabilities.
+
+    Parameters
+    ----------
+    model : {"logreg", "linear_svm", "complement_nb"}
+        The linear model family over the features.
+    C : float
+        Inverse regularisation strength (``alpha = 1/C`` for complement_nb).
+    char_ngrams : tuple of int
+        Character n-gram range over the accent-folded text (``None`` to drop).
+    word_ngrams : tuple of int
+        Word n-gram range over the lemmas (``None`` to drop).
+    calibration_folds : int
+        Folds of ``CalibratedClassifierCV`` (sigmoid).
+    random_state : int
+        Seed for every random step, so training is reproducible.
+    """
+
+    def __init__(self, model: str = "linear_svm", C: float = 10.0, char_ngrams: tuple[int, int] | None = (2, 5),
+                 word_ngrams: tuple[int, int] | None = (1, 2), calibration_folds: int = 5, random_state: int = 0):
+        self.model = model
+        self.C = C
+        self.char_ngrams = char_ngrams
+        self.word_ngrams = word_ngrams
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+
+    def _features(self) -> FeatureUnion:
+        parts = []
+        if self.word_ngrams:
+            parts.append(("lemmas", Pipeline([
+                ("lemmatize", LemmaTexts()),
+                ("tfidf", ReproducibleTfidf(ngram_range=tuple(self.word_ngrams), sublinear_tf=True, token_pattern=r"\S+")),
+            ])))
+        if self.char_ngrams:
+            parts.append(("chars", Pipeline([
+                ("fold", FoldedTexts()),
+                ("tfidf", CharNgramTfidf(ngram_range=tuple(self.char_ngrams), min_df=2)),
+            ])))
+        if not parts:
+            raise ValueError("at least one of word_ngrams and char_ngrams is needed")
+        return FeatureUnion(parts)
+
+    def _base(self):
+        if self.model == "logreg":
+            return LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
+        if self.model == "linear_svm":
+            return LinearSVC(C=self.C / 10, random_state=self.random_state)
+        if self.model == "complement_nb":
+            return ComplementNB(alpha=1.0 / self.C)
+        raise ValueError(f"unknown model family {self.model!r}; use logreg, linear_svm or complement_nb")
+
+    def fit(self, X: Any, y: Sequence[str]) -> "DutyClassifier":
+        texts = as_duty_input(X)
+        labels = np.asarray(list(y), dtype=object)
+        unknown = set(labels) - set(LABELS)
+        if unknown:
+            raise ValueError(f"unknown labels {sorted(unknown)}; the codebook's labels are {', '.join(LABELS)}")
+        self.features_ = self._features()
+        matrix = self.features_.fit_transform(texts)
+        self.calibrated_ = CalibratedClassifierCV(self._base(), method="sigmoid", cv=self.calibration_folds)
+        self.calibrated_.fit(matrix, labels)
+        self.classes_ = self.calibrated_.classes_
+        self.n_features_ = matrix.shape[1]
+        # Per-class weights of the lemma features, averaged over the calibration folds: the evidence.
+        self.evidence_weights_, self.evidence_terms_ = None, None
+        if self.word_ngrams and self.model != "complement_nb":
+            vectorizer = self.features_.transformer_list[0][1].named_steps["tfidf"]
+            n_lemma = len(vectorizer.vocabulary_)
+            coefs = [c.estimator.coef_ for c in self.calibrated_.calibrated_classifiers_]
+            self.evidence_weights_ = np.mean(coefs, axis=0)[:, :n_lemma]
+            self.evidence_terms_ = vectorizer.get_feature_names_out()
+        return self
+
+    def _features_of(self, X: Any) -> tuple[sparse.csr_matrix, sparse.csr_matrix | None]:
+        """All features, and the lemma features alone (what evidence is read from)."""
+        check_is_fitted(self, "calibrated_")
+        X = as_duty_input(X)
+        parts = [transformer.transform(X) for _, transformer in self.features_.transformer_list]
+        return sparse.hstack(parts).tocsr(), (parts[0].tocsr() if self.word_ngrams else None)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        return self.calibrated_.predict_proba(self._features_of(X)[0])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def predict_proba_and_evidence(self, X: Any, top: int = 3) -> tuple[np.ndarray, list[list[str]]]:
+        """Probabilities, and for each duty the lemma n-grams that pushed it most towards its predicted label."""
+        features, lemmas = self._features_of(X)
+        proba = self.calibrated_.predict_proba(features)
+        return proba, self._evidence(lemmas, self.classes_[np.argmax(proba, axis=1)], top)
+
+    def explain(self, X: Any, labels: Sequence[str], top: int = 3) -> list[list[str]]:
+        """For each duty, the lemma n-grams that pushed it most towards ``labels[i]``."""
+        return self._evidence(self._features_of(X)[1], labels, top)
+
+    def _evidence(self, lemmas: sparse.csr_matrix | None, labels: Sequence[str], top: int) -> list[list[str]]:
+        if lemmas is None or self.evidence_weights_ is None:
+            return [[] for _ in labels]
+        class_index = {c: i for i, c in enumerate(self.classes_)}
+        out = []
+        for row, label in enumerate(labels):
+            start, end = lemmas.indptr[row], lemmas.indptr[row + 1]
+            columns, values = lemmas.indices[start:end], lemmas.data[start:end]
+            contributions = values * self.evidence_weights_[class_index[label], columns]
+            terms = []
+            for i in np.argsort(-contributions):
+                if contributions[i] <= 0 or len(terms) == top:
+                    break
+                words = str(self.evidence_terms_[columns[i]]).split()
+                if words[0] not in _STOP_WORDS and words[-1] not in _STOP_WORDS:
+                    terms.append(" ".join(words))
+            out.append(terms)
+        return out

@@ -1,0 +1,60 @@
+"""Scores shared by evaluation, training and annotation agreement: matching duties, P/R/F1, label scores."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from .vocabulary import LABELS
+
+_WORD = re.compile(r"\w+")
+
+
+def word_set(text: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD.findall(text))
+
+
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def match_duties(found: list[str], gold: list[str], threshold: float = 0.5) -> list[tuple[int, int]]:
+    """One-to-one matches (found index, gold index) with word-set Jaccard >= threshold, best pairs first."""
+    found_sets = [word_set(t) for t in found]
+    gold_sets = [word_set(t) for t in gold]
+    pairs = sorted(((jaccard(f, g), i, j) for i, f in enumerate(found_sets) for j, g in enumerate(gold_sets)),
+                   reverse=True)
+    used_found: set[int] = set()
+    used_gold: set[int] = set()
+    matches = []
+    for score, i, j in pairs:
+        if score < threshold:
+            break
+        if i not in used_found and j not in used_gold:
+            used_found.add(i)
+            used_gold.add(j)
+            matches.append((i, j))
+    return matches
+
+
+def prf(true_positives: int, n_found: int, n_gold: int) -> dict[str, float]:
+    precision = true_positives / n_found if n_found else 0.0
+    recall = true_positives / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def duty_scores(gold_labels: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-label F1 and the confusion matrix (rows gold, columns predicted)."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+
+    per_label = f1_score(gold_labels, predicted, labels=list(LABELS), average=None, zero_division=0)
+    return {
+        "n": len(gold_labels),
+        "accuracy": float(accuracy_score(gold_labels, predicted)) if len(gold_labels) else 0.0,
+        "macro_f1": float(f1_score(gold_labels, predicted, labels=list(LABELS), average="macro", zero_division=0)),
+        "f1": {label: float(f) for label, f in zip(LABELS, per_label)},
+        "confusion": {"labels": list(LABELS),
+                      "matrix": confusion_matrix(gold_labels, predicted, labels=list(LABELS)).tolist()},
+    }

@@ -1,0 +1,116 @@
+"""Saving and loading models: a joblib file beside a JSON card that records its sha256 and format version.
+
+The objects saved are instances of the public classes in :mod:`cmclassify.estimators`.
+Model files are pickles, which can run code when loaded: only the models shipped
+in the package load without ``trusted=True``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .errors import ModelError
+from .resources import models_dir
+
+MODEL_FILE = "duty_classifier.joblib"
+CARD_FILE = "duty_classifier.json"
+FORMAT_VERSION = 2
+"""The layout of a saved model; bumped when it changes. Version 2: classes in ``cmclassify.estimators``."""
+
+
+def sha256_of(paths: Iterable[Path]) -> str:
+    """One digest over several files (names and contents, in name order)."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import joblib
+    import numpy as np
+    import pandas as pd
+    import simplemma
+    import sklearn
+    import spacy
+
+    from . import __version__
+
+    return {"cmclassify": __version__, "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
+            "simplemma": getattr(simplemma, "__version__", "unknown"), "numpy": np.__version__,
+            "pandas": pd.__version__, "joblib": joblib.__version__}
+
+
+def save_model(model: Any, out_dir: str | Path, card: dict[str, Any]) -> Path:
+    """Write the model and its JSON card (which records the model file's sha256 and format version)."""
+    import joblib
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = out / MODEL_FILE
+    joblib.dump({"format_version": FORMAT_VERSION, "classifier": model}, model_path, compress=3)
+    card = {**card, "format_version": FORMAT_VERSION,
+            "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest()}
+    (out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return model_path
+
+
+def read_card(model_dir: str | Path | None = None) -> dict[str, Any]:
+    card_path = Path(model_dir or models_dir()) / CARD_FILE
+    if not card_path.exists():
+        raise ModelError(f"no model card at {card_path}; train a model with `cmclassify train -o {card_path.parent}`")
+    try:
+        return json.loads(card_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{card_path}: unreadable model card: {exc}") from None
+
+
+def _check_version(version: Any, path: Path, folder: Path) -> None:
+    if version == FORMAT_VERSION:
+        return
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise ModelError(f"{path} has model format {version}, newer than this cmclassify reads ({FORMAT_VERSION}); "
+                         "upgrade cmclassify")
+    raise ModelError(f"{path} has model format {version}, older than this cmclassify reads ({FORMAT_VERSION}); "
+                     f"retrain it with `cmclassify train -o {folder}`")
+
+
+def load_model(model_dir: str | Path | None = None, *, trusted: bool = False, expected: type | None = None) -> Any:
+    """Load and verify a saved model.
+
+    Without ``model_dir`` the model shipped with the package is loaded. A model
+    from any other folder needs ``trusted=True``: joblib files are pickles and
+    can run code when loaded, so only load files you made or trust. Either way
+    the file must match the sha256 and format version in its card, and be an
+    instance of ``expected`` when given.
+    """
+    if model_dir is not None and not trusted:
+        raise ModelError(f"refusing to load {model_dir}: model files can run code when loaded; "
+                         "pass trusted=True if you made it or trust its source")
+    folder = Path(model_dir or models_dir())
+    card = read_card(folder)
+    model_path = folder / MODEL_FILE
+    if not model_path.exists():
+        raise ModelError(f"model file missing: {model_path}")
+    _check_version(card.get("format_version"), model_path, folder)
+    actual = hashlib.sha256(model_path.read_bytes()).hexdigest()
+    if actual != card.get("model_sha256"):
+        raise ModelError(f"{model_path} does not match the sha256 in its card (file altered or replaced); refusing to load")
+    import joblib
+
+    try:
+        payload = joblib.load(model_path)
+    except Exception as exc:  # a damaged file fails in zlib, pickle or a class lookup
+        raise ModelError(f"{model_path}: cannot be loaded ({type(exc).__name__}: {exc})") from None
+    if not isinstance(payload, dict) or "classifier" not in payload:
+        raise ModelError(f"{model_path} is not a cmclassify model file")
+    _check_version(payload.get("format_version"), model_path, folder)
+    model = payload["classifier"]
+    if expected is not None and not isinstance(model, expected):
+        raise ModelError(f"{model_path} holds a {type(model).__name__}, not a {expected.__name__}")
+    return model
