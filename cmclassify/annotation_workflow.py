@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from .annotations import (EVIDENCE_KINDS, FUNCTIONS, GROUNDS, LABELS, REASON_LETTERS, AnnotationError, parse_record,
@@ -240,3 +241,83 @@ def write_records(records: list[dict[str, Any]], path: str | Path) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered), encoding="utf-8")
     partial.replace(path)
+
+
+def _kappa(first: list[Any], second: list[Any]) -> float | None:
+    from sklearn.metrics import cohen_kappa_score
+
+    if not first or len(set(first) | set(second)) < 2:
+        return None
+    return float(cohen_kappa_score(first, second))
+
+
+def _binary(first: list[bool], second: list[bool]) -> dict[str, Any]:
+    return {"n": len(first), "positives_pass1": int(sum(first)), "positives_pass2": int(sum(second)),
+            "agreement": float(np.mean([a == b for a, b in zip(first, second)])) if first else None,
+            "kappa": _kappa(first, second)}
+
+
+def agreement(pass1: list[Any], pass2: list[Any]) -> dict[str, Any]:
+    """How far two independent readings of the same ads agree, field by field (annotations resolved
+    against the corpus; only ads read twice count)."""
+    from .metrics import match_duties, prf
+
+    second = {a.ad_id: a for a in pass2}
+    pairs = [(a, second[a.ad_id]) for a in pass1 if a.ad_id in second]
+    tp = n1 = n2 = 0
+    labels1: list[str] = []
+    labels2: list[str] = []
+    functions_same = functions_n = 0
+    for first, other in pairs:
+        matches = match_duties(other.duty_texts, first.duty_texts)
+        tp, n1, n2 = tp + len(matches), n1 + len(first.duties), n2 + len(other.duties)
+        for i, j in matches:
+            labels1.append(first.duties[j].label)
+            labels2.append(other.duties[i].label)
+            functions_n += 1
+            functions_same += set(first.duties[j].functions) == set(other.duties[i].functions)
+    extraction = prf(tp, n2, n1)
+    result: dict[str, Any] = {
+        "n_ads": len(pairs),
+        "duty_extraction": {"pass1_duties": n1, "pass2_duties": n2, "matched": tp, "f1": extraction["f1"],
+                            "note": "pass 2 scored against pass 1, word-set Jaccard >= 0.5, one to one"},
+        "duty_label": {"n": len(labels1), "agreement": float(np.mean([a == b for a, b in zip(labels1, labels2)]))
+                       if labels1 else None, "kappa": _kappa(labels1, labels2)},
+        "duty_functions": {"n": functions_n, "same_set": functions_same / functions_n if functions_n else None},
+    }
+    for field_name in ("is_cm_role", "alchemist", "follower_credential", "hype_title", "discriminatory_requirement"):
+        result[field_name] = _binary([getattr(a, field_name) for a, _ in pairs], [getattr(b, field_name) for _, b in pairs])
+    result["alchemist_reasons"] = {
+        letter: _binary([letter in a.alchemist_reasons.split(",") for a, _ in pairs],
+                        [letter in b.alchemist_reasons.split(",") for _, b in pairs]) for letter in REASON_LETTERS}
+    cm_pairs = [(a, b) for a, b in pairs if a.is_cm_role and b.is_cm_role]
+    if cm_pairs:
+        from .classify import orientation
+
+        same = [orientation(a.duty_labels) == orientation(b.duty_labels) for a, b in cm_pairs]
+        result["orientation_on_cm_ads"] = {"n": len(same), "agreement": float(np.mean(same))}
+    return result
+
+
+def disagreements(pass1: list[Any], pass2: list[Any]) -> list[dict[str, Any]]:
+    """The ads whose two readings differ on an ad-level field, a duty count or a matched duty's label:
+    the ones to adjudicate."""
+    from .metrics import match_duties
+
+    second = {a.ad_id: a for a in pass2}
+    found = []
+    for first in pass1:
+        other = second.get(first.ad_id)
+        if other is None:
+            continue
+        fields = [f for f in ("is_cm_role", "alchemist", "alchemist_reasons", "follower_credential", "hype_title",
+                              "discriminatory_requirement", "discrimination_grounds")
+                  if getattr(first, f) != getattr(other, f)]
+        matches = match_duties(other.duty_texts, first.duty_texts)
+        if len(matches) != len(first.duties) or len(matches) != len(other.duties):
+            fields.append("duty cuts")
+        if any(first.duties[j].label != other.duties[i].label for i, j in matches):
+            fields.append("duty labels")
+        if fields:
+            found.append({"ad_id": first.ad_id, "fields": fields})
+    return found

@@ -51,10 +51,19 @@ def _parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="print the model card")
     info.add_argument("--model", help="model folder (default: the shipped model)")
 
-    evaluate = commands.add_parser("evaluate", help="score the tool on gold ads labelled by the codebook")
-    evaluate.add_argument("gold", help="gold JSONL file (the format of shared/eval/dev.jsonl)")
+    evaluate = commands.add_parser("evaluate", help="score the tool on gold ads, or by grouped cross-validation on "
+                                                    "the project's annotations (--cv)")
+    evaluate.add_argument("gold", nargs="?", help="gold JSONL file (the format of shared/eval/dev.jsonl)")
+    evaluate.add_argument("--cv", type=int, metavar="K",
+                          help="K-fold grouped cross-validation on the annotations, retraining the learned parts per fold")
+    evaluate.add_argument("--annotations", help="annotations JSONL (default: data/annotations/ads.jsonl)")
+    evaluate.add_argument("--corpus", help="corpus Parquet the annotations refer to (default: ../shared/corpus/ads.parquet)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
-    evaluate.add_argument("--model", help="model folder to evaluate (default: the shipped model; you must trust it)")
+    evaluate.add_argument("--out", help="also write the scores as JSON to this file")
+    evaluate.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals (default 1000)")
+    evaluate.add_argument("--model", help="model folder to evaluate instead of the shipped model (needs --trust)")
+    evaluate.add_argument("--trust", action="store_true",
+                          help="load --model although model files can run code when loaded (only for models you trust)")
 
     annotations = commands.add_parser("annotations", help="make the project's annotations of real corpus ads")
     steps = annotations.add_subparsers(dest="step", required=True, metavar="STEP")
@@ -173,12 +182,26 @@ def _run_info(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate_file, format_report
+    from .evaluate import cross_validate, evaluate_file, format_report
     from .model_files import load_model
 
-    model = load_model(args.model, trusted=True) if args.model else None
-    scores = evaluate_file(args.gold, model=model)
-    print(json.dumps(scores, indent=2, ensure_ascii=False) if args.json else format_report(scores))
+    if (args.gold is None) == (args.cv is None):
+        raise ValueError("give either a gold file or --cv K")
+    model = load_model(args.model, trusted=args.trust) if args.model else None
+    if args.cv is not None:
+        from .annotations import cv_groups, load_annotations
+
+        annotations = load_annotations(args.annotations, args.corpus)
+        gold = [a.as_gold() for a in annotations]
+        scores = cross_validate(gold, cv_groups([a.description for a in annotations]), folds=args.cv,
+                                n_boot=args.n_boot)
+    else:
+        scores = evaluate_file(args.gold, model=model, n_boot=args.n_boot)
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).write_text(json.dumps(scores, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(scores, indent=2, ensure_ascii=False) if args.json else format_report(scores), end="")
     return 0
 
 

@@ -165,3 +165,72 @@ def test_checker_lists_what_does_not_fit(tmp_path):
     assert "reason B holds exactly when" in problems
     assert "notes repeat the ad's words" in problems
     assert "ad-2: not answered yet" in problems
+
+
+FIXTURE_ADS = [
+    ("Community Manager", "Funciones:\n- Gestionar las redes sociales de la marca\n- Responder mensajes y comentarios\n"
+                          "Requisitos: experiencia.", True, ["communication_conversation", "communication_conversation"]),
+    ("Vendedor", "Tareas:\n- Vender los productos del local\n- Cerrar ventas por teléfono\nOfrecemos: buen clima.",
+     False, ["marketing_sales", "marketing_sales"]),
+    ("Diseñador gráfico", "Funciones:\n- Diseñar piezas en Canva\n- Editar videos para la web\n", False, ["other", "other"]),
+    ("Social Media", "Responsabilidades:\n- Publicar contenido en Instagram\n- Publicar las promociones del mes\n",
+     True, ["communication_conversation", "marketing_sales"]),
+    ("Administrativo", "Tareas:\n- Cargar facturas en el sistema\n- Archivar documentación\n", False, ["other", "other"]),
+    ("Community Manager Jr", "Funciones:\n- Moderar la comunidad online\n- Crear contenido para TikTok\n", True,
+     ["communication_conversation", "communication_conversation"]),
+]
+
+
+def _fixture(tmp_path):
+    corpus = pd.DataFrame([{"ad_id": f"fx-{i}", "source": "ZonaJobs", "country": "Argentina", "title": title,
+                            "description": text} for i, (title, text, _, _) in enumerate(FIXTURE_ADS)])
+    corpus_path = tmp_path / "corpus.parquet"
+    corpus.to_parquet(corpus_path)
+    lines = []
+    for i, (title, text, is_cm, labels) in enumerate(FIXTURE_ADS):
+        items = [line[2:] for line in text.splitlines() if line.startswith("- ")]
+        duties = [{"start": text.index(item), "end": text.index(item) + len(item), "label": label, "functions": []}
+                  for item, label in zip(items, labels)]
+        lines.append(json.dumps(_record(ad_id=f"fx-{i}", text_sha1=text_sha1(text), is_cm_role=is_cm, duties=duties,
+                                        b_functions=[], stratum="cm_title" if is_cm else "neighbour")))
+    annotations_path = tmp_path / "ads.jsonl"
+    annotations_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return corpus_path, annotations_path
+
+
+def test_evaluate_cv_on_a_small_fixture(tmp_path, capsys):
+    from cmclassify.cli import main
+
+    corpus_path, annotations_path = _fixture(tmp_path)
+    out = tmp_path / "cv.json"
+    assert main(["evaluate", "--cv", "3", "--annotations", str(annotations_path), "--corpus", str(corpus_path),
+                 "--n-boot", "200", "--out", str(out)]) == 0
+    assert "3-fold grouped cross-validation: 6 ads" in capsys.readouterr().out
+    scores = json.loads(out.read_text())
+    extraction = scores["figures"]["extraction.f1"]
+    assert extraction["gold"] == 12 and 0 < extraction["value"] <= 1
+    assert extraction["low"] <= extraction["value"] <= extraction["high"]
+    assert scores["figures"]["is_cm_role.f1"]["positives"] == 3
+    assert set(scores["by_stratum"]) == {"cm_title", "neighbour"}
+
+
+def test_cross_validation_trains_each_fold_without_its_held_out_ads(tmp_path):
+    from cmclassify.annotations import load_annotations
+    from cmclassify.evaluate import cross_validate
+
+    corpus_path, annotations_path = _fixture(tmp_path)
+    gold = [a.as_gold() for a in load_annotations(annotations_path, corpus_path)]
+    groups = [0, 0, 1, 2, 3, 3]  # ads 0-1 and 4-5 must stay together
+    seen: list[set[str]] = []
+
+    def trainer(train):
+        seen.append({ad["ad_id"] for ad in train})
+        return {}
+
+    report = cross_validate(gold, groups, folds=2, trainer=trainer, n_boot=0)
+    assert len(seen) == 2 and seen[0] | seen[1] == {ad["ad_id"] for ad in gold}
+    assert not seen[0] & seen[1]  # two folds: each ad trains exactly one of them
+    for train in seen:
+        assert ({"fx-0", "fx-1"} <= train or not {"fx-0", "fx-1"} & train)
+        assert ({"fx-4", "fx-5"} <= train or not {"fx-4", "fx-5"} & train)
+    assert report["figures"]["extraction.f1"]["low"] is None  # no resamples asked
