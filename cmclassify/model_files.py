@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -46,10 +47,34 @@ def library_versions() -> dict[str, str]:
             "pandas": pd.__version__, "joblib": joblib.__version__}
 
 
+def _intern_attribute_names(obj: Any, seen: set[int] | None = None) -> None:
+    """Make every attribute name of the objects in ``obj`` the interned string.
+
+    Pickle writes a string once and then refers back to it only when it is the same object; attribute
+    names set from computed strings (scikit-learn's ``set_params``) are equal but not identical in
+    some processes, so the bytes would differ from run to run without this.
+    """
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return
+    seen.add(id(obj))
+    if isinstance(obj, (list, tuple)):
+        for item in obj:
+            _intern_attribute_names(item, seen)
+    elif isinstance(obj, dict):
+        for item in obj.values():
+            _intern_attribute_names(item, seen)
+    elif hasattr(obj, "__dict__") and not isinstance(obj, type):
+        obj.__dict__ = {sys.intern(k) if isinstance(k, str) else k: v for k, v in obj.__dict__.items()}
+        for item in obj.__dict__.values():
+            _intern_attribute_names(item, seen)
+
+
 def save_model(model: Any, out_dir: str | Path, card: dict[str, Any]) -> Path:
     """Write the model and its JSON card (which records the model file's sha256 and format version)."""
     import joblib
 
+    _intern_attribute_names(model)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / MODEL_FILE
