@@ -23,7 +23,7 @@ from spacy.tokens import Doc, Span
 
 from .estimators import DutyClassifier, as_duty_input, duty_texts
 from .model_files import load_model, library_versions, save_model
-from .nlp import lemma_text_of_span
+from .nlp import lemma_text, lemma_text_of_span
 from .vocabulary import LABELS, PROBA_COLUMNS
 
 ORIENTATION_THRESHOLD = 0.6
@@ -83,6 +83,17 @@ def orientation(labels: Sequence[str]) -> str:
     return "mixed"
 
 
+@lru_cache(maxsize=20_000)
+def _title_words(title: str) -> tuple[str, ...]:
+    return tuple(lemma_text(title).split())
+
+
+def duty_context(section: str, title: str) -> str:
+    """Where a duty stands, as tagged words for the label model: its section (``s_``) and the words of
+    the ad's title (``t_``): the codebook reads a bare "estrategia digital" by the ad around it."""
+    return " ".join([f"s_{section or 'none'}", *(f"t_{w}" for w in _title_words(title or ""))])
+
+
 class DutyLabeller:
     """spaCy component: labels the spans of ``doc.spans["duties"]`` with the duty classifier.
 
@@ -122,7 +133,9 @@ class DutyLabeller:
     def _label(self, docs: list[Doc]) -> list[Doc]:
         spans = [span for doc in docs for span in doc.spans.get("duties", [])]
         if spans:
-            frame = pd.DataFrame({"text": [s.text for s in spans], "lemmas": [lemma_text_of_span(s) for s in spans]})
+            frame = pd.DataFrame({"text": [s.text for s in spans], "lemmas": [lemma_text_of_span(s) for s in spans],
+                                  "context": [duty_context(s._.section, doc._.ad_title) for doc in docs
+                                              for s in doc.spans.get("duties", [])]})
             labelled = classify_duties(frame, self.model, evidence=self.evidence)
             rows = iter(labelled.itertuples(index=False))
             for doc in docs:

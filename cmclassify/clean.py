@@ -152,8 +152,13 @@ def strip_boilerplate(text: str) -> str:
     return text
 
 
+# Styled letters (𝐁𝐨𝐥𝐝, 𝘪𝘵𝘢𝘭𝘪𝘤, ｆｕｌｌｗｉｄｔｈ) that posts use for emphasis: read as plain letters.
+_STYLED_LETTERS = re.compile(r"[\U0001D400-\U0001D7FF\uFF01-\uFF5E]+")
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
+    text = _STYLED_LETTERS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
     text = _INVISIBLE.sub("", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u2028", "\n").replace("\u2029", "\n")
     text = _CONTROL.sub(" ", text)

@@ -58,6 +58,19 @@ class LemmaTexts(TransformerMixin, BaseEstimator):
         return [lemma_text(t) for t in duty_texts(X)]
 
 
+class ContextTexts(TransformerMixin, BaseEstimator):
+    """The ``context`` column of the duties (tagged words of where the duty stands: its section, the
+    ad's title); empty for duties given without one."""
+
+    def fit(self, X: Any, y: Any = None) -> "ContextTexts":
+        return self
+
+    def transform(self, X: Any) -> list[str]:
+        if isinstance(X, pd.DataFrame) and "context" in X.columns:
+            return X["context"].fillna("").tolist()
+        return ["" for _ in duty_texts(X)]
+
+
 class FoldedTexts(TransformerMixin, BaseEstimator):
     """Duty texts → lower case without accents (:func:`cmclassify.clean.fold`)."""
 
@@ -144,17 +157,22 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
         Word n-gram range over the lemmas (``None`` to drop).
     calibration_folds : int
         Folds of ``CalibratedClassifierCV`` (sigmoid).
+    context : bool
+        Also read the duties' ``context`` column (section and title words; see
+        :func:`cmclassify.classify.duty_context`).
     random_state : int
         Seed for every random step, so training is reproducible.
     """
 
     def __init__(self, model: str = "linear_svm", C: float = 10.0, char_ngrams: tuple[int, int] | None = (2, 5),
-                 word_ngrams: tuple[int, int] | None = (1, 2), calibration_folds: int = 5, random_state: int = 0):
+                 word_ngrams: tuple[int, int] | None = (1, 2), calibration_folds: int = 5, context: bool = False,
+                 random_state: int = 0):
         self.model = model
         self.C = C
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.calibration_folds = calibration_folds
+        self.context = context
         self.random_state = random_state
 
     def _features(self) -> FeatureUnion:
@@ -171,6 +189,11 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
             ])))
         if not parts:
             raise ValueError("at least one of word_ngrams and char_ngrams is needed")
+        if self.context:
+            parts.append(("context", Pipeline([
+                ("context", ContextTexts()),
+                ("tfidf", ReproducibleTfidf(sublinear_tf=True, token_pattern=r"\S+", min_df=2)),
+            ])))
         return FeatureUnion(parts)
 
     def _base(self):
@@ -182,7 +205,7 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
             return ComplementNB(alpha=1.0 / self.C)
         raise ValueError(f"unknown model family {self.model!r}; use logreg, linear_svm or complement_nb")
 
-    def fit(self, X: Any, y: Sequence[str]) -> "DutyClassifier":
+    def fit(self, X: Any, y: Sequence[str], sample_weight: Sequence[float] | None = None) -> "DutyClassifier":
         texts = as_duty_input(X)
         labels = np.asarray(list(y), dtype=object)
         unknown = set(labels) - set(LABELS)
@@ -191,7 +214,7 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
         self.features_ = self._features()
         matrix = self.features_.fit_transform(texts)
         self.calibrated_ = CalibratedClassifierCV(self._base(), method="sigmoid", cv=self.calibration_folds)
-        self.calibrated_.fit(matrix, labels)
+        self.calibrated_.fit(matrix, labels, sample_weight=None if sample_weight is None else np.asarray(sample_weight))
         self.classes_ = self.calibrated_.classes_
         self.n_features_ = matrix.shape[1]
         # Per-class weights of the lemma features, averaged over the calibration folds: the evidence.
@@ -245,3 +268,55 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
                     terms.append(" ".join(words))
             out.append(terms)
         return out
+
+
+class DutyCandidateClassifier(ClassifierMixin, BaseEstimator):
+    """Decides which candidate items of an ad are duties (codebook, Unit 1), from what a reader weighs.
+
+    ``X`` is a DataFrame with ``features`` (a dict per candidate: section, cut, position, opening
+    word, hand-rule decisions; see :func:`cmclassify.segment.candidate_features`), ``text`` (its
+    lemmas) and ``context`` (tagged words of its heading and neighbours). A logistic regression over
+    the three; a candidate is a duty when its probability reaches ``threshold``.
+    """
+
+    def __init__(self, C: float = 1.0, text_ngrams: tuple[int, int] = (1, 2), context: bool = True,
+                 threshold: float = 0.5, class_weight: str | None = None, random_state: int = 0):
+        self.C = C
+        self.text_ngrams = text_ngrams
+        self.context = context
+        self.threshold = threshold
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def _matrix(self, X: pd.DataFrame, fit: bool) -> sparse.csr_matrix:
+        parts = [("features", self.features_vectorizer_), ("text", self.text_vectorizer_)]
+        if self.context:
+            parts.append(("context", self.context_vectorizer_))
+        blocks = []
+        for column, vectorizer in parts:
+            values = list(X[column])
+            blocks.append(vectorizer.fit_transform(values) if fit else vectorizer.transform(values))
+        return sparse.hstack(blocks).tocsr()
+
+    def fit(self, X: pd.DataFrame, y: Sequence[bool]) -> "DutyCandidateClassifier":
+        from sklearn.feature_extraction import DictVectorizer
+
+        self.features_vectorizer_ = DictVectorizer()
+        self.text_vectorizer_ = ReproducibleTfidf(ngram_range=tuple(self.text_ngrams), sublinear_tf=True,
+                                                  token_pattern=r"\S+", min_df=2)
+        self.context_vectorizer_ = ReproducibleTfidf(sublinear_tf=True, token_pattern=r"\S+", min_df=2)
+        matrix = self._matrix(X, fit=True)
+        self.model_ = LogisticRegression(C=self.C, max_iter=5000, class_weight=self.class_weight,
+                                         random_state=self.random_state)
+        self.model_.fit(matrix, np.asarray(list(y), dtype=bool))
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        return self.model_.predict_proba(self._matrix(X, fit=False))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.predict_proba(X)[:, 1] >= self.threshold

@@ -428,8 +428,8 @@ DOC_EXTENSIONS = {
 }
 """The ``Doc`` extensions (``doc._.name``) the judge component writes, with their meaning."""
 for _name in DOC_EXTENSIONS:
-    if not Doc.has_extension(_name):
-        Doc.set_extension(_name, default="" if _name == "ad_title" else None)
+    if not Doc.has_extension(_name):  # ad_title is registered with the tokens (nlp.py)
+        Doc.set_extension(_name, default=None)
 
 
 class Judge:

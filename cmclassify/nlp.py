@@ -22,6 +22,9 @@ from spacy.tokens import Doc
 from .clean import fold
 
 LEMMATIZER = "cmclassify_lemmatizer"
+if not Doc.has_extension("ad_title"):
+    # The ad's title travels with its text: set ``doc._.ad_title`` before the pipeline's later stages run.
+    Doc.set_extension("ad_title", default="")
 
 
 @Language.factory(LEMMATIZER)

@@ -6,6 +6,7 @@ bottom write the results into ``doc.spans["sections"]`` and ``doc.spans["duties"
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ _SEPARATORS = re.compile(
     r"|[" + _BULLET_CHARS + r"][\ufe0f\u200d" + _BULLET_CHARS + r"]*"
     r"|[-–—*+](?<![^\s.:;)][-–—*+])(?=\s*[^\W\d_¿¡])"
     r"|(?:\d{1,2}[.)]|[a-hA-H]\))(?<![^\s:]\d[.)])(?<![^\s:]\d\d[.)])(?<![^\s:][a-hA-H]\))(?=\s+[^\W\d_¿¡])")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[¿¡\"“(]?[A-ZÁÉÍÓÚÑ])|(?<=\.\))\s+(?=[A-ZÁÉÍÓÚÑ])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”)]?\s+(?=[¿¡\"“(]?[A-ZÁÉÍÓÚÑ0-9])|(?<=\.\))\s+(?=[A-ZÁÉÍÓÚÑ])")
+# A field label ("Jornada:", "Esquema de Empleo:") run into the previous item where line breaks were lost.
+_FIELD_LABEL = re.compile(r"(?<=[\w)]) (?=[A-ZÁÉÍÓÚÑ][a-záéíóúñü]+(?: [a-záéíóúñü]+| [A-ZÁÉÍÓÚÑ][a-záéíóúñü]+){0,3}:)")
 _CAPITALISED_WORD = re.compile(r"\s+(?=([A-ZÁÉÍÓÚÑ][a-záéíóúñü]+)\b)")
 _TRIM_HEAD = re.compile(r"^[\s" + _BULLET_CHARS + r"\-–—*+.,:;)]+")
 _TRIM_TAIL = re.compile(r"[\s.,;:]+$")
@@ -266,18 +269,35 @@ def _is_task_led(piece: str, lexicon: SegmentLexicon) -> bool:
     return False
 
 
-def _pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *, split_on_capitals: bool) -> list[tuple[int, int]]:
-    """Cut a section into items at bullets, numbers, line breaks, semicolons and sentence ends."""
-    cuts: list[tuple[int, int]] = []
+def _separator_kind(mark: str) -> str:
+    if "\n" in mark:
+        return "newline"
+    if mark == ";":
+        return "semicolon"
+    if mark[:1] in "-–—*+":
+        return "dash"
+    if mark[:1].isdigit() or mark.endswith(")"):
+        return "number"
+    return "bullet"
+
+
+def _cut_pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *,
+                split_on_capitals: bool) -> list[tuple[int, int, str]]:
+    """Cut a section into items at bullets, numbers, line breaks, semicolons, field labels and sentence
+    ends (and, with ``split_on_capitals``, where a capitalised task word starts a run-together item):
+    ``(start, end, kind of cut before it)``, trimmed as the codebook trims duties."""
+    cuts: list[tuple[int, int, str]] = []
     region = text[start:end]
     for match in _SEPARATORS.finditer(region):
-        cuts.append((match.start(), match.end()))
+        cuts.append((match.start(), match.end(), _separator_kind(match.group())))
+    for match in _FIELD_LABEL.finditer(region):
+        cuts.append((match.start(), match.end(), "field"))
     for match in _SENTENCE_END.finditer(region):
         words = _WORDS.findall(region[max(0, match.start() - 8): match.start()])
         last = words[-1].lower() if words else ""
         if last in lexicon.abbreviations or (len(last) == 1 and last.isalpha()):
             continue
-        cuts.append((match.start(), match.end()))
+        cuts.append((match.start(), match.end(), "sentence"))
     if split_on_capitals:
         parens = [(m.start(), m.group()) for m in _PARENS.finditer(region)]
         for match in _CAPITALISED_WORD.finditer(region):
@@ -286,26 +306,30 @@ def _pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *, split_o
             before = _WORDS.findall(region[max(0, match.start() - 20): match.start()])
             prev_char = region[match.start() - 1] if match.start() else ""
             if prev_char == ")" or (before and before[-1].lower() not in lexicon.function_words and prev_char not in ",:/-("):
-                cuts.append((match.start(), match.end()))
+                cuts.append((match.start(), match.end(), "capital"))
     cuts.sort()
-    spans: list[tuple[int, int]] = []
-    cursor = 0
-    for cut_start, cut_end in cuts + [(len(region), len(region))]:
+    spans: list[tuple[int, int, str]] = []
+    cursor, kind = 0, "start"
+    for cut_start, cut_end, cut_kind in cuts + [(len(region), len(region), "end")]:
         if cut_start >= cursor:
-            spans.append((cursor, cut_start))
-            cursor = cut_end
+            spans.append((cursor, cut_start, kind))
+            cursor, kind = cut_end, cut_kind
         else:
             cursor = max(cursor, cut_end)
     trimmed = []
-    for a, b in spans:
+    for a, b, kind in spans:
         piece = region[a:b]
         head = len(piece) - len(_TRIM_HEAD.sub("", piece))
         tail_piece = _TRIM_TAIL.sub("", piece[head:])
         if tail_piece.count("(") > tail_piece.count(")") and piece[head:].rstrip().endswith(")"):
             tail_piece = piece[head:].rstrip(" .;,:")
         if tail_piece:
-            trimmed.append((start + a + head, start + a + head + len(tail_piece)))
+            trimmed.append((start + a + head, start + a + head + len(tail_piece), kind))
     return trimmed
+
+
+def _pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *, split_on_capitals: bool) -> list[tuple[int, int]]:
+    return [(a, b) for a, b, _ in _cut_pieces(text, start, end, lexicon, split_on_capitals=split_on_capitals)]
 
 
 def _work_naming_sentence(text: str, sections: list[Section], lexicon: SegmentLexicon) -> list[Duty]:
@@ -381,6 +405,118 @@ def cut_duties(text: str, sections: list[Section] | None = None, lexicon: Segmen
             seen.add(key)
             unique.append(duty)
     return unique
+
+
+# --- candidates for the learned duty decision ------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """An item that may be a duty: a bullet, line, sentence or run-together task item of one section."""
+
+    start: int
+    end: int
+    section: str
+    cut: str  # the kind of cut before it: start, newline, bullet, dash, number, semicolon, field, sentence, capital
+    index: int  # position among its section's candidates
+    section_size: int
+    header: str = ""
+
+
+def find_candidates(text: str, sections: list[Section], lexicon: SegmentLexicon | None = None) -> list[Candidate]:
+    """Every item of every section, in text order (the learned decision picks the duties among them)."""
+    lexicon = lexicon or default_lexicon()
+    found: list[Candidate] = []
+    for section in sections:
+        pieces = _cut_pieces(text, section.start, section.end, lexicon, split_on_capitals=True)
+        found += [Candidate(a, b, section.label, kind, i, len(pieces), section.header)
+                  for i, (a, b, kind) in enumerate(pieces)]
+    return found
+
+
+def _bucket(value: int, edges: tuple[int, ...]) -> str:
+    for edge in edges:
+        if value <= edge:
+            return f"<={edge}"
+    return f">{edges[-1]}"
+
+
+_MONEY = re.compile(r"\$ ?\d|\d ?(?:usd|pesos|€|eur)\b", re.IGNORECASE)
+_CONTACT = re.compile(r"https?://|www\.|\S+@\S+")
+
+
+def candidate_features(text: str, candidates: list[Candidate], sections: list[Section],
+                       lexicon: SegmentLexicon | None = None) -> list[dict[str, float]]:
+    """What a reader weighs to decide whether each candidate is a duty: where it stands (section,
+    heading, position in its list, the cut before it), how it opens (a task verb, a noun of action,
+    a future), its size and contents, what the hand rules say, and the same for its neighbours."""
+    lexicon = lexicon or default_lexicon()
+    rule_duties = cut_duties(text, sections, lexicon)
+    rule_spans = [(d.start, d.end) for d in rule_duties]
+    has_duties_section = any(s.label == "duties" for s in sections)
+    seen: set[str] = set()
+    rows = []
+    for c in candidates:
+        piece = text[c.start:c.end]
+        words = _WORDS.findall(piece)
+        first = fold_in_place(words[0]) if words else ""
+        folded = fold_in_place(piece)
+        key = _words_key(piece)
+        f: dict[str, float] = {
+            f"section={c.section}": 1, f"cut={c.cut}": 1, f"pos={_bucket(c.index, (0, 1, 2, 4, 8))}": 1,
+            f"size={_bucket(c.section_size, (1, 2, 4, 8, 16))}": 1, f"words={_bucket(len(words), (1, 2, 4, 7, 12, 20, 35))}": 1,
+            f"first={first}": 1, f"first_end={first[-3:]}": 1,
+            f"header={fold_in_place(_WORDS.findall(c.header)[0]) if _WORDS.findall(c.header) else ''}": 1,
+            f"where={_bucket(int(10 * c.start / max(len(text), 1)), (0, 2, 5, 8))}": 1,
+        }
+        flags = {
+            "last_in_section": c.index == c.section_size - 1, "ad_has_duties_section": has_duties_section,
+            "infinitive": bool(words) and _is_infinitive(first, lexicon),
+            "action_noun": first.endswith(("cion", "sion", "miento")), "opener": first in lexicon.openers,
+            "task_led": _is_task_led(piece, lexicon), "ends_colon": text[c.end:c.end + 1] == ":",
+            "digit": any(ch.isdigit() for ch in piece), "money": bool(_MONEY.search(piece)),
+            "contact": bool(_CONTACT.search(piece)), "not_duty_pattern": bool(lexicon.not_duty.search(folded)),
+            "title_like": _looks_like_title(piece, lexicon), "upper": piece.isupper(),
+            "repeat": key in seen, "question": "?" in piece,
+            "rule_duty": any(a <= c.start and c.end <= b or c.start <= a and b <= c.end for a, b in rule_spans),
+        }
+        f.update({name: 1 for name, on in flags.items() if on})
+        seen.add(key)
+        rows.append(f)
+    for i, f in enumerate(rows):
+        for offset, tag in ((-1, "prev"), (1, "next")):
+            j = i + offset
+            if 0 <= j < len(rows) and candidates[j].section == candidates[i].section:
+                for name in ("rule_duty", "infinitive", "action_noun", "task_led", "ends_colon"):
+                    if rows[j].get(name):
+                        f[f"{tag}_{name}"] = 1
+            else:
+                f[f"{tag}=none"] = 1
+    return rows
+
+
+def candidate_lemmas(doc: Doc, candidates: list[Candidate]) -> list[str]:
+    """Each candidate as the accent-folded lemmas of its words, read off the lemmatised doc."""
+    starts = [token.idx for token in doc]
+    norms = [token.norm_ if token.is_alpha else "" for token in doc]
+    out = []
+    for c in candidates:
+        first, last = bisect.bisect_left(starts, c.start), bisect.bisect_left(starts, c.end)
+        out.append(" ".join(n for n in norms[first:last] if n))
+    return out
+
+
+def candidate_context(lemmas: list[str], candidates: list[Candidate]) -> list[str]:
+    """The words around each candidate, tagged by where they stand: its heading (``h_``), the item
+    before (``p_``) and after (``n_``)."""
+    out = []
+    for i, c in enumerate(candidates):
+        words = [f"h_{fold_in_place(w)}" for w in _WORDS.findall(c.header)]
+        if i > 0:
+            words += [f"p_{w}" for w in lemmas[i - 1].split()]
+        if i + 1 < len(candidates):
+            words += [f"n_{w}" for w in lemmas[i + 1].split()]
+        out.append(" ".join(words))
+    return out
 
 
 SECTIONS = "cmclassify_sections"

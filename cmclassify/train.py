@@ -92,3 +92,61 @@ def _model_version() -> str:
     from . import __version__
 
     return f"duty-classifier-{__version__}"
+
+
+# --- duty extraction ---------------------------------------------------------------------------------
+
+def extraction_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per candidate item of each gold ad: ``ad`` (position in ``gold``), ``start``, ``end``,
+    ``candidate`` (its text), the model's inputs (``features``, ``text``, ``context``) and ``label``
+    (it matches one of the ad's gold duties, word-set Jaccard >= 0.5, one to one)."""
+    from .clean import clean
+    from .metrics import match_duties
+    from .nlp import blank_nlp
+    from .segment import candidate_context, candidate_features, candidate_lemmas, default_lexicon, find_candidates, \
+        find_sections
+
+    nlp, lexicon = blank_nlp(), default_lexicon()
+    rows: list[dict[str, Any]] = []
+    cleaned = [clean(ad["description"] or "").text for ad in gold]
+    for ad_index, (ad, text, doc) in enumerate(zip(gold, cleaned, nlp.pipe(cleaned))):
+        sections = find_sections(text, lexicon)
+        candidates = find_candidates(text, sections, lexicon)
+        features = candidate_features(text, candidates, sections, lexicon)
+        lemmas = candidate_lemmas(doc, candidates)
+        context = candidate_context(lemmas, candidates)
+        texts = [text[c.start:c.end] for c in candidates]
+        matched = {i for i, _ in match_duties(texts, [d["text"] for d in ad["duties"]])}
+        rows += [{"ad": ad_index, "start": c.start, "end": c.end, "candidate": texts[i], "features": features[i],
+                  "text": lemmas[i], "context": context[i], "label": i in matched}
+                 for i, c in enumerate(candidates)]
+    return pd.DataFrame(rows, columns=["ad", "start", "end", "candidate", "features", "text", "context", "label"])
+
+
+# --- duty labels -------------------------------------------------------------------------------------
+
+def label_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per gold duty: ``ad`` (position in ``gold``), ``text``, ``lemmas``, ``context`` (its section
+    in the cleaned ad and the title, as :func:`cmclassify.classify.duty_context` gives it) and ``label``."""
+    from .annotation_workflow import locate
+    from .classify import duty_context
+    from .clean import clean
+    from .nlp import lemma_text
+    from .segment import default_lexicon, find_sections
+
+    lexicon = default_lexicon()
+    rows = []
+    for ad_index, ad in enumerate(gold):
+        text = clean(ad["description"] or "").text
+        sections = find_sections(text, lexicon)
+        cursor = 0
+        for duty in ad["duties"]:
+            found = locate(text, duty["text"], cursor)
+            section = "intro"
+            if found:
+                cursor = found[1]
+                section = next((s.label for s in reversed(sections) if s.start <= found[0]), "intro")
+            rows.append({"ad": ad_index, "text": duty["text"], "lemmas": lemma_text(duty["text"]),
+                         "context": duty_context(section, ad.get("title") or ""), "label": duty["label"],
+                         "stratum": ad.get("stratum", "")})
+    return pd.DataFrame(rows, columns=["ad", "text", "lemmas", "context", "label", "stratum"])
