@@ -234,6 +234,13 @@ def import_answers(pairs: Iterable[tuple[Path, Path]], pass_: str, strata: dict[
     return records
 
 
+def merge_records(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``existing`` with ``new`` added; a new record replaces the one of the same ad and pass."""
+    merged = {(r["pass"], r["ad_id"]): r for r in existing}
+    merged.update({(r["pass"], r["ad_id"]): r for r in new})
+    return list(merged.values())
+
+
 def write_records(records: list[dict[str, Any]], path: str | Path) -> None:
     """Write reference records sorted by (pass, ad id), atomically."""
     path = Path(path)

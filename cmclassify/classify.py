@@ -45,7 +45,7 @@ def classify_duties(texts: Sequence[str] | pd.DataFrame, model: DutyClassifier |
     and ``evidence`` (the lemma n-grams that pushed the duty towards its label)."""
     duties = as_duty_input(texts)
     texts = duty_texts(duties)
-    classifier = model or default_model()
+    classifier = model if model is not None else default_model()
     columns = ["text", "label", *PROBA_COLUMNS, "evidence"]
     if not texts:
         return pd.DataFrame(columns=columns)

@@ -10,6 +10,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import simplemma
 from bs4 import BeautifulSoup
@@ -70,6 +72,7 @@ class CleanText:
     text: str
     status: str  # ok, empty, not_spanish, garbled
     message: str = ""
+    language: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -170,30 +173,60 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 
 @lru_cache(maxsize=1)
-def _language() -> tuple[LanguageRules, frozenset[str], frozenset[str]]:
+def _language() -> tuple[LanguageRules, dict[str, frozenset[str]]]:
     spec = bundled(LanguageRules, "lexicons/language.yaml")
-    return spec, frozenset(spec.function_words["es"]), frozenset(spec.function_words["en"])
+    return spec, {lang: frozenset(words) for lang, words in spec.function_words.items()}
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> Any:
+    """py3langid's model (shipped in its wheel), restricted to the languages ads here come in."""
+    import py3langid.langid as langid
+
+    identifier = langid.LanguageIdentifier.from_modelpath(Path(langid.__file__).parent / langid.MODEL_FILE,
+                                                          norm_probs=True)
+    identifier.set_languages(list(_language()[0].identify))
+    return identifier
+
+
+def identify_language(text: str) -> tuple[str, str]:
+    """The language of an ad (ISO 639-1 code) and how it was told.
+
+    Distinctive function words settle most ads at once; the others go to py3langid (lower-cased,
+    since ads in capitals mislead it), whose verdict counts only when confident.
+    """
+    spec, words = _language()
+    sample = text[:1500].lower()
+    tokens = _WORD.findall(sample)
+    counts = {lang: sum(t in vocabulary for t in tokens) for lang, vocabulary in words.items()}
+    spanish, others = counts.get("es", 0), max((n for lang, n in counts.items() if lang != "es"), default=0)
+    if spanish >= spec.min_function_words and others * spec.clear_ratio <= spanish:
+        return "es", f"{spanish} Spanish function words"
+    if len(tokens) < spec.min_words_to_identify:
+        share = dict(simplemma.langdetect(text[:500], lang=("es",))).get("es", 0.0)
+        # Short title-like stubs ("Empleo: Director de sucursales") are given the benefit of the doubt.
+        if share >= spec.min_spanish_share or not others:
+            return "es", f"{share:.0%} of words recognised as Spanish"
+    language, probability = _identifier().classify(sample)
+    if language != "es" and probability >= spec.min_confidence:
+        return language, f"language identification, probability {probability:.2f}"
+    return "es", f"most likely Spanish (language identification: {language} {probability:.2f})"
 
 
 def is_spanish(text: str) -> tuple[bool, str]:
-    """Decide by function words; fall back to simplemma's word recognition for short stubs."""
-    spec, spanish_words, english_words = _language()
-    words = _WORD.findall(text[:1200].lower())
-    spanish = sum(w in spanish_words for w in words)
-    english = sum(w in english_words for w in words)
-    if spanish + english >= spec.min_function_words:
-        return spanish >= english, f"{english} English and {spanish} Spanish function words"
-    share = dict(simplemma.langdetect(text[:500], lang=("es",))).get("es", 0.0)
-    # Short title-like stubs ("Empleo: Director de sucursales") are given the benefit of the doubt.
-    return share >= spec.min_spanish_share, f"{share:.0%} of words recognised as Spanish"
+    language, evidence = identify_language(text)
+    return language == "es", evidence
 
 
 def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:
     """Clean one ad's text and decide whether it can be analysed.
 
     Returns the cleaned text with a status: ``ok``, ``empty`` (nothing left),
-    ``garbled`` (mostly not letters, e.g. binary junk) or ``not_spanish``.
+    ``garbled`` (mostly not letters, e.g. binary junk) or ``not_spanish`` (a
+    language the tool does not read; the message names it), and the language.
+    English ads are analysed, with a warning that the models were made for Spanish.
     """
+    original_length = len(raw)
     raw = raw[: max_chars * 2]
     junk = len(_CONTROL.findall(raw))
     if junk > 0.1 * len(raw):
@@ -202,7 +235,7 @@ def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:
     text = strip_boilerplate(repair_seams(text)).strip()
     message = ""
     if len(text) > max_chars:
-        message = f"text cut at {max_chars:,} of {len(text):,} characters"
+        message = f"text cut at {max_chars:,} characters (the ad had {original_length:,} characters before cleaning)"
         text = text[:max_chars]
     if not text:
         return CleanText("", "empty", "the ad has no text")
@@ -210,7 +243,12 @@ def clean(raw: str, *, max_chars: int = MAX_CHARS) -> CleanText:
     letters = len(_NOT_LETTERS.sub("", text))
     if letters < 0.25 * visible:
         return CleanText(text, "garbled", f"only {letters / visible:.0%} of the characters are letters")
-    spanish, evidence = is_spanish(text)
-    if not spanish:
-        return CleanText(text, "not_spanish", f"the text does not look Spanish ({evidence})")
-    return CleanText(text, "ok", message)
+    language, evidence = identify_language(text)
+    name = _language()[0].names.get(language, language)
+    if language not in _language()[0].analysed:
+        return CleanText(text, "not_spanish", f"the ad is in {name} ({evidence}); cmclassify reads Spanish ads",
+                         language)
+    if language != "es":
+        message = "; ".join(filter(None, (message, f"the ad is in {name} ({evidence}): analysed, but the rules and "
+                                                   "models were made for Spanish ads, so expect less")))
+    return CleanText(text, "ok", message, language)

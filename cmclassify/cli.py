@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
+import threading
+import warnings
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .errors import InputError, ModelError, RulesError
@@ -85,7 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("pairs", nargs="+", metavar="ANSWERS=BATCH", help="answers file and its batch file")
     imports.add_argument("--pass", dest="pass_", choices=("1", "2"), required=True)
     imports.add_argument("--sample", required=True, help="CSV from `annotations sample` (gives each ad its stratum)")
-    imports.add_argument("-o", "--output", required=True, help="reference JSONL to write")
+    imports.add_argument("-o", "--output", required=True,
+                         help="reference JSONL to add to (a record replaces the one of the same ad and pass)")
     return parser
 
 
@@ -108,8 +114,9 @@ def _run_annotations(args: argparse.Namespace) -> int:
 
         sample = pd.read_csv(args.sample, dtype=str)
         records = workflow.import_answers(pairs, args.pass_, dict(zip(sample["ad_id"], sample["stratum"])))  # type: ignore[arg-type]
-        workflow.write_records(records, args.output)
-        print(f"{len(records)} records -> {args.output}")
+        kept = workflow.merge_records(workflow.read_jsonl(args.output) if Path(args.output).exists() else [], records)
+        workflow.write_records(kept, args.output)
+        print(f"{len(records)} records imported, {len(kept)} in {args.output}")
         return 0
     import pandas as pd
 
@@ -205,16 +212,42 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Terminated(BaseException):
+    """SIGTERM, turned into an exception so that output files are closed and left marked partial (a
+    BaseException, like KeyboardInterrupt, so that no per-row error handler swallows it)."""
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise _Terminated()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report,
+              "annotations": _run_annotations}.get(args.command, _run_analyse)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
-        runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report,
-                  "annotations": _run_annotations}.get(
-            args.command, _run_analyse)
-        return runner(args)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", UserWarning)
+            warnings.showwarning = _show_warning
+            return runner(args)
+    except BrokenPipeError:
+        # The reader went away (`cmclassify info | head`): stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except (InputError, ModelError, RulesError, OSError, ValueError, RuntimeError) as exc:
         print(f"cmclassify: error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("cmclassify: interrupted", file=sys.stderr)
-        return 1
+    except (KeyboardInterrupt, _Terminated):
+        print("cmclassify: interrupted; earlier results are untouched, this run's files are named *.partial",
+              file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    print(f"cmclassify: note: {message}", file=sys.stderr)

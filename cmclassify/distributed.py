@@ -94,18 +94,23 @@ def analyse_files_dask(source: str | Path, out_dir: str | Path, *, scheduler: st
     import dask
     from distributed import Client, LocalCluster
 
+    from .output import PARTIAL, OutputFolder
+
     cluster = None if scheduler else LocalCluster(n_workers=n_workers, threads_per_worker=1, dashboard_address=None)
-    with Client(scheduler or cluster):
+    out = Path(out_dir)
+    with Client(scheduler or cluster), OutputFolder(out, list(TABLES), source=str(source)) as folder:
         try:
             result = analyse_dask(read_dask(source), text_col=text_col, title_col=title_col, id_col=id_col)
-            out = Path(out_dir)
             # One compute for the three writes: each partition goes through the pipeline once.
-            writes = [getattr(result, name).to_parquet(out / name, write_index=False, compute=False) for name in TABLES]
+            writes = [getattr(result, name).to_parquet(out / (name + PARTIAL), write_index=False, compute=False)
+                      for name in TABLES]
             dask.compute(*writes)
-            statuses = pd.read_parquet(out / "ads", columns=["status"])["status"].value_counts().to_dict()
-            n_duties = pd.read_parquet(out / "duties", columns=["ad_id"]).shape[0]
+            statuses = pd.read_parquet(out / ("ads" + PARTIAL), columns=["status"])["status"].value_counts().to_dict()
+            rows = {name: pd.read_parquet(out / (name + PARTIAL), columns=["ad_id"]).shape[0] for name in TABLES}
+            statuses = {str(k): int(v) for k, v in statuses.items()}
+            folder.commit({"rows": rows, "statuses": statuses, "format": "parquet (partitioned)"})
         finally:
             if cluster is not None:
                 cluster.close()
-    return {"paths": [Path(out_dir) / name for name in TABLES], "statuses": {k: int(v) for k, v in statuses.items()},
-            "n_ads": int(sum(statuses.values())), "n_duties": n_duties}
+    return {"paths": [out / name for name in TABLES], "statuses": statuses, "n_ads": int(sum(statuses.values())),
+            "n_duties": rows["duties"]}

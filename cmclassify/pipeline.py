@@ -7,6 +7,7 @@ classify → flag), and gather the results into tables (:class:`cmclassify.Analy
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -18,14 +19,17 @@ from spacy.language import Language
 from tqdm.auto import tqdm
 
 from .analysis import Analysis
+from .errors import InputError, ModelError
 from .classify import LABELLER, label_shares, orientation
 from .clean import clean
 from .estimators import DutyClassifier
 from .flag import JUDGE, FlagRules
 from .nlp import LEMMATIZER
 from .output import TableWriters
-from .read import INPUT_COLUMNS, AdsInput, count_rows, decode, iter_file_chunks, normalise_frame
+from .read import (INPUT_COLUMNS, ROW_ERROR, ROW_WARNING, AdsInput, count_rows, decode, free_name, iter_file_chunks,
+                   normalise_frame)
 from .segment import DUTIES, SECTIONS
+from .tables import AD_COLUMNS
 from .vocabulary import LABELS
 
 PIPELINE = (LEMMATIZER, SECTIONS, DUTIES, LABELLER, JUDGE)
@@ -45,6 +49,7 @@ def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None
     >>> [(span.text, span.label_) for span in doc.spans["duties"]]
     [('Gestionar las redes sociales', 'communication_conversation')]
     """
+    _check_overrides(model, rules)
     nlp = spacy.blank("es")
     for name in PIPELINE:
         nlp.add_pipe(name)
@@ -55,6 +60,13 @@ def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None
     return nlp
 
 
+def _check_overrides(model: Any, rules: Any) -> None:
+    if model is not None and not isinstance(model, DutyClassifier):
+        raise ModelError(f"model must be a cmclassify DutyClassifier (see cmclassify.load_model), not {type(model).__name__}")
+    if rules is not None and not isinstance(rules, FlagRules):
+        raise TypeError(f"rules must be cmclassify.FlagRules (see FlagRules.load), not {type(rules).__name__}")
+
+
 @lru_cache(maxsize=4)
 def _cached_pipeline(model: DutyClassifier | None, rules: FlagRules | None) -> Language:
     return load_nlp(model, rules)
@@ -62,12 +74,13 @@ def _cached_pipeline(model: DutyClassifier | None, rules: FlagRules | None) -> L
 
 def pipeline_for(model: DutyClassifier | None = None, rules: FlagRules | None = None) -> Language:
     """One pipeline per process and per (model, rules), reused across calls: loading costs more than a batch."""
+    _check_overrides(model, rules)
     return _cached_pipeline(model, rules)
 
 
 def _raw_text(value: Any) -> tuple[str | None, str]:
     """The ad text, or None and the reason it cannot be analysed."""
-    if value is None or (isinstance(value, float) and value != value):
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return "", ""
     if isinstance(value, str):
         return value, ""
@@ -98,6 +111,7 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language) -> tuple[list[dict[str, A
             record.update(status="error", error=f"cleaning failed: {type(exc).__name__}: {exc}")
             continue
         record["clean_text"] = cleaned.text
+        record["language"] = cleaned.language
         if cleaned.status != "ok":
             record.update(status=cleaned.status, error=cleaned.message)
         else:
@@ -172,15 +186,44 @@ def iter_analyse(data: AdsInput, *, text_col: str = "description", title_col: st
     """
     nlp = pipeline_for(model, rules)
     chunks, total = _raw_chunks(data, text_col, chunk_size)
-    seen_ids: dict[str, int] = {}
+    seen_ids: set[str] = set()
+    renamed: dict[str, str] = {}
     with tqdm(total=total, unit="ad", disable=not progress, delay=2) as bar:
-        for raw in chunks:
+        for number, raw in enumerate(chunks):
+            if number == 0:
+                _require_text_column(raw, text_col, data)
             frame = normalise_frame(raw, text_col=text_col, title_col=title_col, id_col=id_col, seen_ids=seen_ids)
             part = Analysis.from_records(*_analyse_frame(frame, nlp))
-            for column in frame.columns[len(INPUT_COLUMNS):]:  # the input's own columns, with their dtypes
-                part.ads[column] = frame[column].reset_index(drop=True)
+            extra = list(frame.columns[len(INPUT_COLUMNS):])  # the input's own columns, with their dtypes
+            _name_input_columns(extra, renamed)
+            for column in extra:
+                part.ads[renamed[column]] = frame[column].reset_index(drop=True)
             yield part
             bar.update(len(frame))
+
+
+def _name_input_columns(columns: list[str], renamed: dict[str, str]) -> None:
+    """Give each new input column its output name: its own, unless cmclassify has a column of that name;
+    then ``input_<name>`` (prefixed again while that is taken too), with a warning."""
+    new = [c for c in columns if c not in renamed]
+    taken = set(AD_COLUMNS) | set(renamed.values()) | {c for c in new if c not in AD_COLUMNS}
+    for column in new:
+        if column in AD_COLUMNS:
+            renamed[column] = free_name(column, taken)
+            taken.add(renamed[column])
+            warnings.warn(f"the input's column {column!r} is kept as {renamed[column]!r}: {column!r} is one of "
+                          "cmclassify's own columns", stacklevel=3)
+        else:
+            renamed[column] = column
+
+
+def _require_text_column(raw: pd.DataFrame, text_col: str, data: AdsInput) -> None:
+    readable = raw[raw[ROW_ERROR].isna()] if ROW_ERROR in raw.columns else raw
+    if text_col not in raw.columns and (len(readable) or not len(raw)) and len(raw.columns):
+        source = f"{data}: " if isinstance(data, (str, Path)) else ""
+        columns = ", ".join(str(c) for c in raw.columns if c not in (ROW_ERROR, ROW_WARNING))
+        raise InputError(f"{source}no text column {text_col!r} (the columns are: {columns or 'none'}); "
+                         "name the text column with text_col= (--text-col)")
 
 
 def analyse_local(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
@@ -198,19 +241,17 @@ def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", 
                      rules: FlagRules | None = None) -> dict[str, Any]:
     """Analyse ``data`` chunk by chunk, appending to ``ads``, ``duties`` and ``findings`` files in ``out_dir``.
 
-    Memory stays flat whatever the input size. Returns the paths written and
-    the count of ads per status.
+    Memory stays flat whatever the input size. The files take their names, and
+    ``_SUCCESS.json`` is written, only when the whole input is done: an
+    interrupted run leaves the folder's previous results as they were. Returns
+    the paths written and the count of ads per status.
     """
-    statuses: dict[str, int] = {}
-    n_duties = 0
-    with TableWriters(out_dir, fmt) as writers:
+    with TableWriters(out_dir, fmt, source=str(data) if isinstance(data, (str, Path)) else type(data).__name__) as writers:
         for part in iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, chunk_size=chunk_size,
                                  progress=progress, model=model, rules=rules):
             writers.write(part)
-            n_duties += len(part.duties)
-            for status, n in part.ads["status"].value_counts().items():
-                statuses[status] = statuses.get(status, 0) + int(n)
-    return {"paths": writers.paths, "statuses": statuses, "n_ads": sum(statuses.values()), "n_duties": n_duties}
+    return {"paths": writers.paths, "statuses": writers.statuses, "n_ads": writers.rows["ads"],
+            "n_duties": writers.rows["duties"]}
 
 
 def analyse_text(text: str, title: str | None = None) -> Analysis:

@@ -86,11 +86,17 @@ class BoilerplateRules(Strict):
 
 
 class LanguageRules(Strict):
-    """Function words that tell Spanish from other languages (``language.yaml``)."""
+    """How the language of an ad is told (``language.yaml``)."""
 
     min_function_words: int = Field(gt=0)
-    function_words: dict[str, list[str]]
+    clear_ratio: float = Field(gt=0)
+    min_words_to_identify: int = Field(ge=0)
     min_spanish_share: float = Field(ge=0, le=1)
+    min_confidence: float = Field(ge=0, le=1)
+    identify: list[str]
+    analysed: list[str]
+    names: dict[str, str]
+    function_words: dict[str, list[str]]
 
 
 # --- segment.py ---------------------------------------------------------------------------------

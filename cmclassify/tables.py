@@ -10,7 +10,8 @@ if TYPE_CHECKING:
 AD_COLUMNS = {
     "ad_id": "the ad's id (from the input, or generated from its content; repeats get '#2', '#3')",
     "title": "the ad's title as given",
-    "status": "ok, empty, not_spanish, garbled or error",
+    "status": "ok, empty, not_spanish (a language the tool does not read), garbled or error",
+    "language": "the ad's language (ISO 639-1: es, en, ca, pt…); empty when the text could not be read",
     "error": "why the ad was not analysed (empty when status is ok)",
     "warning": "something worth knowing about an analysed ad (text cut, id renamed)",
     "n_duties": "number of duties found",

@@ -167,6 +167,26 @@ def test_checker_lists_what_does_not_fit(tmp_path):
     assert "ad-2: not answered yet" in problems
 
 
+def test_import_adds_to_the_references_and_replaces_the_same_ad_and_pass(tmp_path):
+    from cmclassify.cli import main
+
+    batch = tmp_path / "batch.jsonl"
+    batch.write_text(json.dumps(CORPUS.to_dict("records")[0]) + "\n", encoding="utf-8")
+    sample = tmp_path / "sample.csv"
+    pd.DataFrame({"ad_id": ["ad-1"], "stratum": ["cm_title"]}).to_csv(sample, index=False)
+    output = tmp_path / "ads.jsonl"
+    other = _record(ad_id="ad-9")
+    output.write_text(json.dumps(other) + "\n" + json.dumps(_record(duties=[])) + "\n", encoding="utf-8")
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(json.dumps(_answer()) + "\n", encoding="utf-8")
+    for pass_ in ("1", "2"):
+        assert main(["annotations", "import", f"{answers}={batch}", "--pass", pass_, "--sample", str(sample),
+                     "-o", str(output)]) == 0
+    records = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
+    assert [(r["pass"], r["ad_id"]) for r in records] == [("1", "ad-1"), ("1", "ad-9"), ("2", "ad-1")]
+    assert len(records[0]["duties"]) == 2 and records[1] == other
+
+
 FIXTURE_ADS = [
     ("Community Manager", "Funciones:\n- Gestionar las redes sociales de la marca\n- Responder mensajes y comentarios\n"
                           "Requisitos: experiencia.", True, ["communication_conversation", "communication_conversation"]),

@@ -57,7 +57,10 @@ def test_portal_menu_and_footer_are_removed():
 @pytest.mark.parametrize("raw, status", [
     ("", "empty"),
     ("   \n\t ", "empty"),
-    ("We are looking for a social media manager to join our team in the city and grow with us", "not_spanish"),
+    ("We are looking for a social media manager to join our team in the city and grow with us", "ok"),
+    ("Busquem una persona per gestionar les xarxes socials de l'empresa i crear continguts per a Instagram", "not_spanish"),
+    ("Procuramos um profissional para gerir as redes sociais da empresa e responder às mensagens dos clientes",
+     "not_spanish"),
     ("\x00\x01\x02\x03\x04\x05\x06\x07 abc", "garbled"),
     ("#### 1234 5678 ---- ////", "garbled"),
     ("Empleo: Director de sucursales - Nuevo León", "ok"),
@@ -67,8 +70,22 @@ def test_status(raw, status):
     assert clean(raw).status == status
 
 
+@pytest.mark.parametrize("raw, language, named", [
+    ("Busquem una persona per gestionar les xarxes socials de l'empresa i crear continguts per a Instagram", "ca",
+     "Catalan"),
+    ("Procuramos um profissional para gerir as redes sociais da empresa e responder às mensagens dos clientes", "pt",
+     "Portuguese"),
+    ("We are looking for a social media manager to join our team in the city and grow with us", "en", "English"),
+    ("EMPLEADO DE DEPOSITO, ARMADO DE PEDIDOS, RECEPCION DE MERCADERIAS, EMBALAJE, MANEJO DE PLATAFORMA", "es", ""),
+])
+def test_language_is_named(raw, language, named):
+    cleaned = clean(raw)
+    assert cleaned.language == language
+    assert named in cleaned.message
+
+
 def test_long_text_is_cut_with_a_message():
     cleaned = clean("Gestionar las redes sociales de la empresa. " * 3000, max_chars=20_000)
     assert cleaned.status == "ok"
     assert len(cleaned.text) == 20_000
-    assert "cut" in cleaned.message
+    assert "cut at 20,000 characters (the ad had 132,000 characters before cleaning)" in cleaned.message

@@ -40,7 +40,7 @@ BAD_INPUTS = [
     ("", "empty"), ("   ", "empty"), (None, "empty"), (math.nan, "empty"),
     (12345, "error"), (3.5, "error"),
     ("\x00\x01\x02\x03\x04\x05\x06\x07\x08\x0e\x0f", "garbled"),
-    ("We are hiring a social media manager for our team in the city, apply now", "not_spanish"),
+    ("Busquem una persona per gestionar les xarxes socials de l'empresa i crear continguts", "not_spanish"),
     (GOOD * 10_000, "ok"),  # about 1,000,000 characters
     (b"Tareas: responder mensajes", "ok"),
 ]
@@ -58,10 +58,11 @@ def test_bad_inputs_lose_no_row():
     assert "cut" in result.ads.loc[8, "warning"]
 
 
-def test_missing_text_column_marks_every_row():
-    result = analyse(pd.DataFrame({"texto": ["a", "b"]}), progress=False)
-    assert result.ads["status"].tolist() == ["error", "error"]
-    assert "no text column 'description'" in result.ads.loc[0, "error"]
+def test_missing_text_column_fails_the_input_as_a_whole():
+    with pytest.raises(cmclassify.InputError, match="no text column 'description' .*the columns are: texto"):
+        analyse(pd.DataFrame({"texto": ["a", "b"]}), progress=False)
+    texts = ["Buscamos vendedor para el local de la empresa", "Se necesita cocinero con experiencia en la cocina"]
+    assert analyse(pd.DataFrame({"texto": texts}), text_col="texto", progress=False).ads["status"].eq("ok").all()
 
 
 def test_empty_input():

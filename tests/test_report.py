@@ -323,8 +323,8 @@ def test_render_html_lists_every_ad(sample: Analysis, sample_html: tuple[Path, s
     cards = [a["data-ad-id"] for a in page.with_tag("article")]
     assert sorted(rows) == sorted(ids) and sorted(cards) == sorted(ids)
     statuses = {a["data-ad-id"]: a["data-status"] for a in page.with_tag("tr") if "data-ad-id" in a}
-    assert statuses["sample-003"] == "not_spanish" and statuses["sample-011"] == "empty"
-    assert "the text does not look Spanish" in sample_html[1]
+    assert statuses["sample-003"] == "ok" and statuses["sample-011"] == "empty"  # English is analysed
+    assert "the ad is in English" in sample_html[1]
     assert 'data-cap="cards"' not in sample_html[1]
 
 
