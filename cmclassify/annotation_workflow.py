@@ -95,7 +95,16 @@ def _reasons(answer: dict[str, Any]) -> list[str]:
     return [r.strip() for r in str(answer.get("alchemist_reasons", "")).split(",") if r.strip()]
 
 
-def _answer_problems(answer: dict[str, Any], description: str) -> list[str]:
+def _locate_evidence(quote: str, description: str, title: str) -> tuple[str, int, int] | None:
+    """Where an evidence quote stands: the description first, else the title (a requirement the title states)."""
+    for where, text in (("description", description), ("title", title)):
+        found = locate(text, quote)
+        if found:
+            return (where, *trim_span(text, *found))
+    return None
+
+
+def _answer_problems(answer: dict[str, Any], description: str, title: str = "") -> list[str]:
     problems = []
     for key in ("is_cm_role", "alchemist", "follower_credential", "hype_title", "discriminatory_requirement"):
         if not isinstance(answer.get(key), bool):
@@ -138,8 +147,9 @@ def _answer_problems(answer: dict[str, Any], description: str) -> list[str]:
             problems.append(f"evidence {i}: kind must be one of {', '.join(EVIDENCE_KINDS)}")
             continue
         kinds.add(item["kind"])
-        if locate(description, str(item.get("text", ""))) is None:
-            problems.append(f"evidence {i}: text not found in the description: {str(item.get('text', ''))[:80]!r}")
+        if _locate_evidence(str(item.get("text", "")), description, title) is None:
+            problems.append(f"evidence {i}: text not found in the description or the title: "
+                            f"{str(item.get('text', ''))[:80]!r}")
     for letter in set(reasons) & set("ACDE"):
         if letter not in kinds:
             problems.append(f"reason {letter} needs an evidence quote of kind {letter!r}")
@@ -187,14 +197,16 @@ def check_answers(answers_path: str | Path, batch_path: str | Path) -> list[str]
         if ad_id in seen:
             problems.append(f"{ad_id}: answered twice")
         seen.add(ad_id)
-        problems += [f"{ad_id}: {p}" for p in _answer_problems(answer, batch[ad_id]["description"])]
+        ad = batch[ad_id]
+        problems += [f"{ad_id}: {p}" for p in _answer_problems(answer, ad["description"], ad.get("title") or "")]
     problems += [f"{ad_id}: not answered yet" for ad_id in batch if ad_id not in seen]
     return problems
 
 
-def quotes_to_record(answer: dict[str, Any], description: str, pass_: str, stratum: str = "") -> dict[str, Any]:
+def quotes_to_record(answer: dict[str, Any], description: str, pass_: str, stratum: str = "",
+                     title: str = "") -> dict[str, Any]:
     """The reference record of one checked answer: offsets and the description's sha1, no text."""
-    problems = _answer_problems(answer, description)
+    problems = _answer_problems(answer, description, title)
     if problems:
         raise AnnotationError(f"{answer.get('ad_id')}: {'; '.join(problems)}")
     duties = []
@@ -206,8 +218,8 @@ def quotes_to_record(answer: dict[str, Any], description: str, pass_: str, strat
         duties.append({"start": start, "end": end, "label": duty["label"], "functions": list(duty.get("functions", []))})
     evidence = []
     for item in answer.get("evidence", []):
-        start, end = trim_span(description, *locate(description, item["text"]))  # type: ignore[misc]
-        evidence.append({"start": start, "end": end, "kind": item["kind"]})
+        where, start, end = _locate_evidence(item["text"], description, title)  # type: ignore[misc]
+        evidence.append({"start": start, "end": end, "kind": item["kind"], **({"field": where} if where == "title" else {})})
     b_functions = sorted({f for d in duties for f in d["functions"]}, key=FUNCTIONS.index)
     record = {
         "ad_id": answer["ad_id"], "text_sha1": text_sha1(description), "pass": pass_, "stratum": stratum,
@@ -230,7 +242,8 @@ def import_answers(pairs: Iterable[tuple[Path, Path]], pass_: str, strata: dict[
         batch = {row["ad_id"]: row for row in read_jsonl(batch_path)}
         for answer in read_jsonl(answers_path):
             row = batch[answer["ad_id"]]
-            records.append(quotes_to_record(answer, row["description"], pass_, strata.get(answer["ad_id"], "")))
+            records.append(quotes_to_record(answer, row["description"], pass_, strata.get(answer["ad_id"], ""),
+                                            row.get("title") or ""))
     return records
 
 

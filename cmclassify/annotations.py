@@ -29,6 +29,7 @@ REASON_LETTERS = tuple(REASONS)
 FUNCTIONS = tuple(vocabulary.FUNCTIONS)
 EVIDENCE_KINDS = (*REASON_LETTERS, "follower_credential", *(f"discrimination:{g}" for g in GROUNDS))
 PASSES = ("1", "2")
+EVIDENCE_FIELDS = ("description", "title")
 
 
 def text_sha1(text: str) -> str:
@@ -160,6 +161,8 @@ class EvidenceSpan:
     end: int
     kind: str
     text: str = ""
+    field: str = "description"
+    """Where the offsets point: the ad's ``description`` or, for a requirement stated in it, its ``title``."""
 
 
 @dataclass
@@ -236,7 +239,10 @@ def parse_record(record: dict[str, Any]) -> Annotation:
     for e in record.get("evidence", []):
         if e.get("kind") not in EVIDENCE_KINDS:
             raise AnnotationError(f"{ad_id}: unknown evidence kind {e.get('kind')!r}; allowed: {', '.join(EVIDENCE_KINDS)}")
-        evidence.append(EvidenceSpan(int(e["start"]), int(e["end"]), e["kind"]))
+        where = e.get("field", "description")
+        if where not in EVIDENCE_FIELDS:
+            raise AnnotationError(f"{ad_id}: evidence field must be one of {', '.join(EVIDENCE_FIELDS)}, not {where!r}")
+        evidence.append(EvidenceSpan(int(e["start"]), int(e["end"]), e["kind"], field=where))
     b_functions = list(record.get("b_functions", []))
     bad = [f for f in b_functions if f not in FUNCTIONS]
     if bad:
@@ -280,13 +286,15 @@ def resolve(annotations: list[Annotation], corpus: pd.DataFrame) -> list[Annotat
         if text_sha1(description) != annotation.text_sha1:
             raise AnnotationError(f"{ad_id}: the corpus text no longer matches the annotation's sha1 "
                                   f"({annotation.text_sha1[:12]}…); the ad was changed or replaced")
+        title = "" if pd.isna(row["title"]) else str(row["title"])
         for span in [*annotation.duties, *annotation.evidence]:
-            if not 0 <= span.start < span.end <= len(description):
-                raise AnnotationError(f"{ad_id}: offsets {span.start}:{span.end} fall outside the text "
-                                      f"({len(description)} characters)")
-            span.text = description[span.start:span.end]
+            text = title if getattr(span, "field", "description") == "title" else description
+            if not 0 <= span.start < span.end <= len(text):
+                raise AnnotationError(f"{ad_id}: offsets {span.start}:{span.end} fall outside the "
+                                      f"{getattr(span, 'field', 'description')} ({len(text)} characters)")
+            span.text = text[span.start:span.end]
         annotation.description = description
-        annotation.title = "" if pd.isna(row["title"]) else str(row["title"])
+        annotation.title = title
         annotation.source, annotation.country = str(row["source"]), str(row["country"])
     return annotations
 

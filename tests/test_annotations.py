@@ -167,6 +167,20 @@ def test_checker_lists_what_does_not_fit(tmp_path):
     assert "ad-2: not answered yet" in problems
 
 
+def test_a_requirement_stated_only_in_the_title_is_quoted_from_the_title():
+    title = "Community Manager (preferible mujer)"
+    answer = _answer(discriminatory_requirement=True, discrimination_grounds="sex",
+                     evidence=[{"kind": "discrimination:sex", "text": "preferible mujer"}])
+    record = quotes_to_record(answer, AD, "1", "cm_title", title)
+    (evidence,) = record["evidence"]
+    assert evidence["field"] == "title" and title[evidence["start"]:evidence["end"]] == "preferible mujer"
+    corpus = CORPUS.assign(title=[title, "Diseño de logo"])
+    (annotation,) = resolve([parse_record(record)], corpus)
+    assert annotation.evidence[0].text == "preferible mujer"
+    with pytest.raises(AnnotationError, match="outside the title"):
+        resolve([parse_record({**record, "evidence": [{**evidence, "end": 99}]})], corpus)
+
+
 def test_import_adds_to_the_references_and_replaces_the_same_ad_and_pass(tmp_path):
     from cmclassify.cli import main
 
