@@ -254,13 +254,17 @@ def merge_records(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> 
     return list(merged.values())
 
 
+def write_text_atomically(path: str | Path, text: str) -> None:
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+
+
 def write_records(records: list[dict[str, Any]], path: str | Path) -> None:
     """Write reference records sorted by (pass, ad id), atomically."""
-    path = Path(path)
     ordered = sorted(records, key=lambda r: (r["pass"], r["ad_id"]))
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered), encoding="utf-8")
-    partial.replace(path)
+    write_text_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
 
 
 def _kappa(first: list[Any], second: list[Any]) -> float | None:
@@ -341,3 +345,40 @@ def disagreements(pass1: list[Any], pass2: list[Any]) -> list[dict[str, Any]]:
         if fields:
             found.append({"ad_id": first.ad_id, "fields": fields})
     return found
+
+
+def summary_tables(annotations: list[Any]) -> str:
+    """The data card's counts as Markdown: ads and duties per stratum, source and country, the labels,
+    and each ad-level field's positives (pass 1, annotations resolved against the corpus)."""
+    from .classify import orientation
+
+    frame = pd.DataFrame([{"stratum": a.stratum or "(none)", "source": a.source, "country": a.country,
+                           "duties": len(a.duties), "cm": a.is_cm_role, "alchemist": a.alchemist,
+                           "orientation": orientation(a.duty_labels) if a.is_cm_role else ""} for a in annotations])
+    labels = pd.Series([d.label for a in annotations for d in a.duties], dtype=object)
+
+    def table(by: str) -> str:
+        grouped = frame.groupby(by).agg(ads=("duties", "size"), duties=("duties", "sum"), cm_roles=("cm", "sum"),
+                                        alchemist=("alchemist", "sum")).sort_values("ads", ascending=False)
+        rows = [f"| {by} | ads | duties | CM roles | alchemist |", "|---|---:|---:|---:|---:|"]
+        rows += [f"| {k} | {r.ads:,} | {r.duties:,} | {r.cm_roles:,} | {r.alchemist:,} |" for k, r in grouped.iterrows()]
+        rows.append(f"| **all** | **{len(frame):,}** | **{int(frame['duties'].sum()):,}** | **{int(frame['cm'].sum()):,}** | "
+                    f"**{int(frame['alchemist'].sum()):,}** |")
+        return "\n".join(rows)
+
+    fields = ["is_cm_role", "alchemist", "follower_credential", "hype_title", "discriminatory_requirement"]
+    flag_rows = ["| field | positives | share |", "|---|---:|---:|"]
+    for name in fields:
+        positives = sum(bool(getattr(a, name)) for a in annotations)
+        flag_rows.append(f"| {name} | {positives:,} | {positives / max(len(annotations), 1):.1%} |")
+    for letter in REASON_LETTERS:
+        positives = sum(letter in a.alchemist_reasons.split(",") for a in annotations)
+        flag_rows.append(f"| reason {letter} | {positives:,} | {positives / max(len(annotations), 1):.1%} |")
+    grounds = pd.Series([g for a in annotations for g in a.discrimination_grounds.split(",") if g], dtype=object)
+    label_rows = ["| duty label | duties | share |", "|---|---:|---:|"]
+    label_rows += [f"| {k} | {v:,} | {v / max(len(labels), 1):.1%} |" for k, v in labels.value_counts().items()]
+    orient = frame.loc[frame["cm"], "orientation"].value_counts()
+    orient_rows = ["| orientation of CM ads | ads |", "|---|---:|"] + [f"| {k} | {v:,} |" for k, v in orient.items()]
+    ground_rows = ["| discrimination ground | ads |", "|---|---:|"] + [f"| {k} | {v:,} |" for k, v in grounds.value_counts().items()]
+    return "\n\n".join([table("stratum"), table("source"), table("country"), "\n".join(label_rows),
+                         "\n".join(orient_rows), "\n".join(flag_rows), "\n".join(ground_rows)]) + "\n"

@@ -5,14 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .analysis import Analysis
-from .estimators import DutyClassifier
+from .estimators import DutyCandidateClassifier, DutyClassifier
 from .flag import FlagRules
 from .pipeline import analyse_local
 from .read import AdsInput
 
 
 def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
-            progress: bool = True, model: DutyClassifier | None = None, rules: FlagRules | None = None) -> Analysis:
+            progress: bool = True, model: DutyClassifier | None = None, rules: FlagRules | None = None,
+            extraction_model: DutyCandidateClassifier | None = None) -> Analysis:
     """Analyse job ads: one row per ad (``.ads``), per duty (``.duties``) and per flag evidence (``.findings``).
 
     ``data`` is a DataFrame (columns ``description``, ``title``, ``ad_id`` by
@@ -24,15 +25,17 @@ def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "
     says why). A progress bar appears when the run lasts more than two seconds,
     unless ``progress=False``. ``model`` replaces the shipped duty classifier
     (see :func:`cmclassify.load_model`); ``rules`` the flag patterns (see
-    :meth:`cmclassify.FlagRules.load`). For inputs larger than memory use
+    :meth:`cmclassify.FlagRules.load`); ``extraction_model`` the shipped duty
+    extraction model (``load_model(..., name="duty_extraction")``). For inputs larger than memory use
     :func:`cmclassify.analyse_to_files`.
     """
     if _is_dask_frame(data):
         from .distributed import analyse_dask
 
-        return analyse_dask(data, text_col=text_col, title_col=title_col, id_col=id_col, model=model, rules=rules)
+        return analyse_dask(data, text_col=text_col, title_col=title_col, id_col=id_col, model=model, rules=rules,
+                            extraction_model=extraction_model)
     return analyse_local(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
-                         model=model, rules=rules)
+                         model=model, rules=rules, extraction_model=extraction_model)
 
 
 

@@ -45,13 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--max-cards", type=int, default=500, help="ads shown as full cards, highest score first (default: 500)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    train = commands.add_parser("train", help="train the duty classifier (reproduces the shipped model from data/)")
+    train = commands.add_parser("train", help="train the duty models (reproduces the shipped models from data/ and the annotations)")
     train.add_argument("data", nargs="?", help="labelled duties: JSONL/CSV file or folder (default: the bundled data/duties)")
     train.add_argument("-o", "--output", required=True, help="folder for the model and its card")
     train.add_argument("--extra", action="append", default=[], metavar="FILE",
                        help="more labelled duties (columns text, label) to train on; repeatable")
     train.add_argument("--gold", help="gold ads JSONL to measure the new model on (recorded in its card)")
     train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the card (0 to skip; default 5)")
+    train.add_argument("--part", choices=("all", "labels", "extraction"), default="all",
+                       help="which models: both (default; the duty labels from DATA and the annotated duties, the "
+                            "extraction from the annotations: needs the corpus), the duty labels from DATA only, or "
+                            "the extraction only")
+    train.add_argument("--annotations", help="annotations JSONL (default: data/annotations/ads.jsonl)")
+    train.add_argument("--corpus", help="corpus Parquet the annotations refer to (default: ../shared/corpus/ads.parquet)")
 
     info = commands.add_parser("info", help="print the model card")
     info.add_argument("--model", help="model folder (default: the shipped model)")
@@ -92,7 +98,38 @@ def _parser() -> argparse.ArgumentParser:
     imports.add_argument("--sample", required=True, help="CSV from `annotations sample` (gives each ad its stratum)")
     imports.add_argument("-o", "--output", required=True,
                          help="reference JSONL to add to (a record replaces the one of the same ad and pass)")
+    summary = steps.add_parser("summary", help="the data card's counts (Markdown): strata, sources, countries, labels, flags")
+    summary.add_argument("--annotations", help="annotations JSONL (default: data/annotations/ads.jsonl)")
+    summary.add_argument("--corpus", help="corpus Parquet (default: ../shared/corpus/ads.parquet)")
+    agree = steps.add_parser("agreement", help="agreement of the two passes, field by field, and the ads to adjudicate")
+    agree.add_argument("--annotations", help="annotations JSONL (default: data/annotations/ads.jsonl)")
+    agree.add_argument("--corpus", help="corpus Parquet (default: ../shared/corpus/ads.parquet)")
+    agree.add_argument("-o", "--output", help="write the agreement as JSON (e.g. data/annotations/agreement.json)")
+    agree.add_argument("--disagreements", help="write the ads whose passes differ, one JSON line each")
     return parser
+
+
+def _run_agreement(args: argparse.Namespace) -> int:
+    from .annotation_workflow import agreement, disagreements
+    from .annotations import load_annotations
+
+    both = load_annotations(args.annotations, args.corpus, pass_=None)
+    first, second = [a for a in both if a.pass_ == "1"], [a for a in both if a.pass_ == "2"]
+    result = agreement(first, second)
+    text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        from .annotation_workflow import write_text_atomically
+
+        write_text_atomically(args.output, text)
+    else:
+        print(text, end="")
+    found = disagreements(first, second)
+    if args.disagreements:
+        from .annotation_workflow import write_text_atomically
+
+        write_text_atomically(args.disagreements, "".join(json.dumps(d) + "\n" for d in found))
+    print(f"{result['n_ads']} ads read twice; {len(found)} to adjudicate", file=sys.stderr)
+    return 0
 
 
 def _run_annotations(args: argparse.Namespace) -> int:
@@ -102,6 +139,13 @@ def _run_annotations(args: argparse.Namespace) -> int:
     from .annotations import read_corpus
     from .resources import shared_dir
 
+    if args.step == "agreement":
+        return _run_agreement(args)
+    if args.step == "summary":
+        from .annotations import load_annotations
+
+        print(workflow.summary_tables(load_annotations(args.annotations, args.corpus)), end="")
+        return 0
     if args.step == "check":
         problems = workflow.check_answers(args.answers, args.batch)
         for line in problems:
@@ -162,13 +206,30 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .train import train_model
+    from .train import train_extraction, train_model
 
-    card = train_model(args.output, data=args.data, extra=args.extra, gold=args.gold, cv_folds=args.cv)
-    metrics = card["metrics"]
-    print(f"trained on {card['training_data']['rows']} duties -> {args.output}")
-    for name, scores in metrics.items():
-        print(f"  {name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f}")
+    annotations, source = None, None
+    if args.part == "all":
+        from .annotations import default_annotations_path, load_annotations
+
+        source = args.annotations or default_annotations_path()
+        annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
+    if args.part in ("all", "labels"):
+        card = train_model(args.output, data=args.data, extra=args.extra, gold=args.gold, cv_folds=args.cv,
+                           annotations=annotations, annotations_source=source)
+        print(f"duty labels: trained on {card['training_data']['rows']} duties -> {args.output}")
+        for name, scores in card["metrics"].items():
+            print(f"  {name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f}")
+    if args.part in ("all", "extraction"):
+        from .annotations import default_annotations_path, load_annotations
+
+        if annotations is None:
+            source = args.annotations or default_annotations_path()
+            annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
+        card = train_extraction(args.output, annotations, str(source))
+        data = card["training_data"]
+        print(f"duty extraction: trained on {data['candidates']} candidates of {data['ads']} annotated ads "
+              f"({data['duties']} duties) -> {args.output}")
     return 0
 
 

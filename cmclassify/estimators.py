@@ -276,11 +276,12 @@ class DutyCandidateClassifier(ClassifierMixin, BaseEstimator):
     ``X`` is a DataFrame with ``features`` (a dict per candidate: section, cut, position, opening
     word, hand-rule decisions; see :func:`cmclassify.segment.candidate_features`), ``text`` (its
     lemmas) and ``context`` (tagged words of its heading and neighbours). A logistic regression over
-    the three; a candidate is a duty when its probability reaches ``threshold``.
+    the three; a candidate is a duty when its probability reaches ``threshold``. The defaults are the
+    grouped cross-validation's choice (``experiments/duty_extraction.py``).
     """
 
-    def __init__(self, C: float = 1.0, text_ngrams: tuple[int, int] = (1, 2), context: bool = True,
-                 threshold: float = 0.5, class_weight: str | None = None, random_state: int = 0):
+    def __init__(self, C: float = 3.0, text_ngrams: tuple[int, int] = (1, 2), context: bool = True,
+                 threshold: float = 0.45, class_weight: str | None = None, random_state: int = 0):
         self.C = C
         self.text_ngrams = text_ngrams
         self.context = context

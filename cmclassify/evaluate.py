@@ -190,15 +190,22 @@ def evaluate_file(path: str | Path, model: Any = None, n_boot: int = 1000) -> di
 
 Trainer = Callable[[list[dict[str, Any]]], dict[str, Any]]
 """Fits the learned parts on training gold ads; returns keyword arguments for :func:`cmclassify.analyse`
-(``model``, ``rules``)."""
+(``model``, ``rules``, ``extraction_model``)."""
 
 
-def shipped_models(train: list[dict[str, Any]]) -> dict[str, Any]:
-    """The tool as shipped: its models were not trained on the annotations, so no fold changes them."""
-    return {}
+def annotation_models(train: list[dict[str, Any]]) -> dict[str, Any]:
+    """The models the shipped tool learns from the annotations, fitted on ``train`` only: the duty
+    extraction model, and the duty label model (on ``train``'s duties and the written duties of
+    ``data/duties``)."""
+    from .train import default_training_data, extraction_examples, fit_extraction, fit_labels, label_training_frame, \
+        read_labelled
+
+    written = read_labelled(default_training_data()).drop_duplicates(subset=["text", "label"])
+    return {"extraction_model": fit_extraction(extraction_examples(train)),
+            "model": fit_labels(label_training_frame(written, train))}
 
 
-def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int = 5, trainer: Trainer = shipped_models,
+def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int = 5, trainer: Trainer = annotation_models,
                    n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Grouped K-fold cross-validation: ``trainer`` fits on the other folds, the tool analyses the
     held-out fold; figures (with intervals resampling whole groups) over all held-out predictions,

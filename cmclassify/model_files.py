@@ -17,8 +17,12 @@ from typing import Any
 from .errors import ModelError
 from .resources import models_dir
 
-MODEL_FILE = "duty_classifier.joblib"
-CARD_FILE = "duty_classifier.json"
+LABEL_MODEL = "duty_classifier"
+"""The duty label model (:class:`cmclassify.estimators.DutyClassifier`)."""
+EXTRACTION_MODEL = "duty_extraction"
+"""The duty extraction model (:class:`cmclassify.estimators.DutyCandidateClassifier`)."""
+MODEL_FILE = f"{LABEL_MODEL}.joblib"
+CARD_FILE = f"{LABEL_MODEL}.json"
 FORMAT_VERSION = 2
 """The layout of a saved model; bumped when it changes. Version 2: classes in ``cmclassify.estimators``."""
 
@@ -70,23 +74,28 @@ def _intern_attribute_names(obj: Any, seen: set[int] | None = None) -> None:
             _intern_attribute_names(item, seen)
 
 
-def save_model(model: Any, out_dir: str | Path, card: dict[str, Any]) -> Path:
-    """Write the model and its JSON card (which records the model file's sha256 and format version)."""
+def save_model(model: Any, out_dir: str | Path, card: dict[str, Any], name: str = LABEL_MODEL) -> Path:
+    """Write the model as ``<name>.joblib`` and its JSON card ``<name>.json`` (which records the model
+    file's sha256 and format version)."""
     import joblib
 
     _intern_attribute_names(model)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    model_path = out / MODEL_FILE
+    model_path = out / f"{name}.joblib"
     joblib.dump({"format_version": FORMAT_VERSION, "classifier": model}, model_path, compress=3)
     card = {**card, "format_version": FORMAT_VERSION,
             "model_sha256": hashlib.sha256(model_path.read_bytes()).hexdigest()}
-    (out / CARD_FILE).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out / f"{name}.json").write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return model_path
 
 
-def read_card(model_dir: str | Path | None = None) -> dict[str, Any]:
-    card_path = Path(model_dir or models_dir()) / CARD_FILE
+def has_model(model_dir: str | Path | None = None, name: str = LABEL_MODEL) -> bool:
+    return (Path(model_dir or models_dir()) / f"{name}.json").exists()
+
+
+def read_card(model_dir: str | Path | None = None, name: str = LABEL_MODEL) -> dict[str, Any]:
+    card_path = Path(model_dir or models_dir()) / f"{name}.json"
     if not card_path.exists():
         raise ModelError(f"no model card at {card_path}; train a model with `cmclassify train -o {card_path.parent}`")
     try:
@@ -105,14 +114,16 @@ def _check_version(version: Any, path: Path, folder: Path) -> None:
                      f"retrain it with `cmclassify train -o {folder}`")
 
 
-def load_model(model_dir: str | Path | None = None, *, trusted: bool = False, expected: type | None = None) -> Any:
+def load_model(model_dir: str | Path | None = None, *, trusted: bool = False, expected: type | None = None,
+               name: str = LABEL_MODEL) -> Any:
     """Load and verify a saved model.
 
     Without ``model_dir`` the model shipped with the package is loaded. A model
     from any other folder needs ``trusted=True``: joblib files are pickles and
     can run code when loaded, so only load files you made or trust. Either way
     the file must match the sha256 and format version in its card, and hold an
-    instance of ``expected`` (by default a :class:`~cmclassify.DutyClassifier`).
+    instance of ``expected`` (by default a :class:`~cmclassify.DutyClassifier`). ``name`` picks the
+    model of the folder (``duty_classifier``, ``duty_extraction``).
     The sha256 catches damaged or replaced files, not a deliberate forgery:
     trust is the user's decision about where the folder came from. (skops, a
     format that needs no pickle trust, was measured and left aside: loading the
@@ -122,8 +133,8 @@ def load_model(model_dir: str | Path | None = None, *, trusted: bool = False, ex
         raise ModelError(f"refusing to load {model_dir}: model files can run code when loaded; "
                          "pass trusted=True if you made it or trust its source")
     folder = Path(model_dir or models_dir())
-    card = read_card(folder)
-    model_path = folder / MODEL_FILE
+    card = read_card(folder, name)
+    model_path = folder / f"{name}.joblib"
     if not model_path.exists():
         raise ModelError(f"model file missing: {model_path}")
     _check_version(card.get("format_version"), model_path, folder)

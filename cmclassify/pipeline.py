@@ -22,7 +22,7 @@ from .analysis import Analysis
 from .errors import InputError, ModelError
 from .classify import LABELLER, label_shares, orientation
 from .clean import clean
-from .estimators import DutyClassifier
+from .estimators import DutyCandidateClassifier, DutyClassifier
 from .flag import JUDGE, FlagRules
 from .nlp import LEMMATIZER
 from .output import TableWriters
@@ -37,10 +37,12 @@ PIPELINE = (LEMMATIZER, SECTIONS, DUTIES, LABELLER, JUDGE)
 BATCH_SIZE = 256
 
 
-def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None) -> Language:
+def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None,
+             extraction_model: DutyCandidateClassifier | None = None) -> Language:
     """A fresh ``spacy.blank("es")`` pipeline with the project's components (see ``PIPELINE``).
 
-    ``model`` replaces the shipped duty classifier and ``rules`` the flag rules.
+    ``model`` replaces the shipped duty classifier, ``rules`` the flag rules and
+    ``extraction_model`` the shipped duty extraction model.
     ``nlp.to_disk(path)`` saves it with its rules and model; ``spacy.load(path)``
     loads it back (the components are registered as spaCy entry points).
     Set ``doc._.ad_title`` before the judge runs for the title-based flags.
@@ -49,33 +51,41 @@ def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None
     >>> [(span.text, span.label_) for span in doc.spans["duties"]]
     [('Gestionar las redes sociales', 'communication_conversation')]
     """
-    _check_overrides(model, rules)
+    _check_overrides(model, rules, extraction_model)
     nlp = spacy.blank("es")
     for name in PIPELINE:
         nlp.add_pipe(name)
     if model is not None:
         nlp.get_pipe(LABELLER).model = model
+    if extraction_model is not None:
+        nlp.get_pipe(DUTIES).model = extraction_model
     if rules is not None:
         nlp.get_pipe(JUDGE).rules = rules
     return nlp
 
 
-def _check_overrides(model: Any, rules: Any) -> None:
+def _check_overrides(model: Any, rules: Any, extraction_model: Any = None) -> None:
     if model is not None and not isinstance(model, DutyClassifier):
         raise ModelError(f"model must be a cmclassify DutyClassifier (see cmclassify.load_model), not {type(model).__name__}")
+    if extraction_model is not None and not isinstance(extraction_model, DutyCandidateClassifier):
+        raise ModelError("extraction_model must be a cmclassify DutyCandidateClassifier, not "
+                         f"{type(extraction_model).__name__}")
     if rules is not None and not isinstance(rules, FlagRules):
         raise TypeError(f"rules must be cmclassify.FlagRules (see FlagRules.load), not {type(rules).__name__}")
 
 
 @lru_cache(maxsize=4)
-def _cached_pipeline(model: DutyClassifier | None, rules: FlagRules | None) -> Language:
-    return load_nlp(model, rules)
+def _cached_pipeline(model: DutyClassifier | None, rules: FlagRules | None,
+                     extraction_model: DutyCandidateClassifier | None) -> Language:
+    return load_nlp(model, rules, extraction_model)
 
 
-def pipeline_for(model: DutyClassifier | None = None, rules: FlagRules | None = None) -> Language:
-    """One pipeline per process and per (model, rules), reused across calls: loading costs more than a batch."""
-    _check_overrides(model, rules)
-    return _cached_pipeline(model, rules)
+def pipeline_for(model: DutyClassifier | None = None, rules: FlagRules | None = None,
+                 extraction_model: DutyCandidateClassifier | None = None) -> Language:
+    """One pipeline per process and per set of models and rules, reused across calls: loading costs more
+    than a batch."""
+    _check_overrides(model, rules, extraction_model)
+    return _cached_pipeline(model, rules, extraction_model)
 
 
 def _raw_text(value: Any) -> tuple[str | None, str]:
@@ -178,13 +188,14 @@ def _raw_chunks(data: AdsInput, text_col: str, chunk_size: int) -> tuple[Iterato
 
 def iter_analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                  chunk_size: int = CHUNK_SIZE, progress: bool = True, model: DutyClassifier | None = None,
-                 rules: FlagRules | None = None) -> Iterator[Analysis]:
+                 rules: FlagRules | None = None,
+                 extraction_model: DutyCandidateClassifier | None = None) -> Iterator[Analysis]:
     """Analyse chunk by chunk, yielding one :class:`Analysis` per chunk of ``chunk_size`` ads.
 
     A file is read a chunk at a time, so memory stays flat whatever its size.
     Arguments as for :func:`cmclassify.analyse`; repeated ids are renamed across chunks too.
     """
-    nlp = pipeline_for(model, rules)
+    nlp = pipeline_for(model, rules, extraction_model)
     chunks, total = _raw_chunks(data, text_col, chunk_size)
     seen_ids: set[str] = set()
     renamed: dict[str, str] = {}
@@ -228,17 +239,19 @@ def _require_text_column(raw: pd.DataFrame, text_col: str, data: AdsInput) -> No
 
 def analyse_local(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                   progress: bool = True, model: DutyClassifier | None = None,
-                  rules: FlagRules | None = None) -> Analysis:
+                  rules: FlagRules | None = None,
+                  extraction_model: DutyCandidateClassifier | None = None) -> Analysis:
     """:func:`cmclassify.analyse` in this process, for anything but a Dask DataFrame."""
     parts = list(iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
-                              model=model, rules=rules))
+                              model=model, rules=rules, extraction_model=extraction_model))
     return Analysis.concat(parts) if parts else Analysis.from_records([], [], [])
 
 
 def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", *, text_col: str = "description",
                      title_col: str = "title", id_col: str = "ad_id", chunk_size: int = CHUNK_SIZE,
                      progress: bool = True, model: DutyClassifier | None = None,
-                     rules: FlagRules | None = None) -> dict[str, Any]:
+                     rules: FlagRules | None = None,
+                     extraction_model: DutyCandidateClassifier | None = None) -> dict[str, Any]:
     """Analyse ``data`` chunk by chunk, appending to ``ads``, ``duties`` and ``findings`` files in ``out_dir``.
 
     Memory stays flat whatever the input size. The files take their names, and
@@ -248,7 +261,8 @@ def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", 
     """
     with TableWriters(out_dir, fmt, source=str(data) if isinstance(data, (str, Path)) else type(data).__name__) as writers:
         for part in iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, chunk_size=chunk_size,
-                                 progress=progress, model=model, rules=rules):
+                                 progress=progress, model=model, rules=rules,
+                                 extraction_model=extraction_model):
             writers.write(part)
     return {"paths": writers.paths, "statuses": writers.statuses, "n_ads": writers.rows["ads"],
             "n_duties": writers.rows["duties"]}

@@ -9,18 +9,22 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from typing import Any
 
+import pandas as pd
 import simplemma
 import yaml
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from .clean import fold_in_place
+from .estimators import DutyCandidateClassifier
+from .model_files import EXTRACTION_MODEL, library_versions, load_model, save_model
 from .nlp import doc_text
 from .rules import DutyStartRules, SectionRules, SegmentRules, bundled, load
 
@@ -552,20 +556,90 @@ class SectionTagger(_LexiconComponent):
         return doc
 
 
+@lru_cache(maxsize=1)
+def default_extraction_model() -> DutyCandidateClassifier:
+    """The duty extraction model shipped with the package (loaded once per process)."""
+    return load_model(expected=DutyCandidateClassifier, name=EXTRACTION_MODEL)
+
+
+def candidate_inputs(doc: Doc, lexicon: SegmentLexicon) -> tuple[list[Candidate], pd.DataFrame]:
+    """The candidate items of a lemmatised doc and the extraction model's input for each."""
+    text = doc_text(doc)
+    sections = [Section(s.label_, s.start_char, s.end_char) for s in doc.spans.get("sections", [])] \
+        or find_sections(text, lexicon)
+    candidates = find_candidates(text, sections, lexicon)
+    lemmas = candidate_lemmas(doc, candidates)
+    return candidates, pd.DataFrame({"features": candidate_features(text, candidates, sections, lexicon),
+                                     "text": lemmas, "context": candidate_context(lemmas, candidates)})
+
+
 class DutySegmenter(_LexiconComponent):
     """Writes ``doc.spans["duties"]``, in text order, each with ``span._.section``, the section it
-    stands in (a later component gives each its codebook label)."""
+    stands in (a later component gives each its codebook label).
+
+    The rule segmenter proposes candidates (bullets, lines, sentences, run-together items) and the
+    extraction model decides which are duties, a batch of docs at a time; a repeated item counts once.
+    ``to_disk`` writes the lexicon and the model, so both travel with a saved pipeline.
+    """
+
+    def __init__(self, lexicon_dir: str | None = None, model: DutyCandidateClassifier | None = None):
+        super().__init__(lexicon_dir)
+        self._model = model
+
+    @property
+    def model(self) -> DutyCandidateClassifier:
+        """The extraction model in use: the shipped one unless another was set (loaded on first use)."""
+        if self._model is None:
+            self._model = default_extraction_model()
+        return self._model
+
+    @model.setter
+    def model(self, model: DutyCandidateClassifier) -> None:
+        self._model = model
 
     def __call__(self, doc: Doc) -> Doc:
-        sections = [Section(s.label_, s.start_char, s.end_char) for s in doc.spans.get("sections", [])]
-        spans = []
-        for duty in cut_duties(doc_text(doc), sections or None, self.lexicon):
-            span = doc.char_span(duty.start, duty.end, alignment_mode="expand")
-            if span is not None:
-                span._.section = duty.section
+        return next(self.pipe([doc]))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._segment(batch)
+                batch = []
+        if batch:
+            yield from self._segment(batch)
+
+    def _segment(self, docs: list[Doc]) -> list[Doc]:
+        found = [candidate_inputs(doc, self.lexicon) for doc in docs]
+        inputs = [frame for _, frame in found if len(frame)]
+        chosen = iter(self.model.predict(pd.concat(inputs, ignore_index=True)) if inputs else [])
+        for doc, (candidates, _) in zip(docs, found):
+            text = doc_text(doc)
+            spans, seen = [], set()
+            for candidate in candidates:
+                if not next(chosen):
+                    continue
+                key = _words_key(text[candidate.start:candidate.end])
+                span = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
+                if key in seen or span is None:
+                    continue
+                seen.add(key)
+                span._.section = candidate.section
                 spans.append(span)
-        doc.spans["duties"] = spans
-        return doc
+            doc.spans["duties"] = spans
+        return docs
+
+    def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
+        super().to_disk(path)
+        save_model(self.model, path, {"model_version": "saved with a spaCy pipeline", "params": self.model.get_params(),
+                                      "library_versions": library_versions()}, name=EXTRACTION_MODEL)
+
+    def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "DutySegmenter":
+        super().from_disk(path)
+        # Loading a saved pipeline is choosing to run it: its model is trusted, and checked against its card.
+        self.model = load_model(path, trusted=True, expected=DutyCandidateClassifier, name=EXTRACTION_MODEL)
+        return self
 
 
 @Language.factory(SECTIONS, default_config={"lexicon_dir": None})

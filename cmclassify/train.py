@@ -1,4 +1,5 @@
-"""Training the learned models (``cmclassify train``): the duty classifier from labelled duties.
+"""Training the learned models (``cmclassify train``): the duty classifier from labelled duties, the
+duty extraction model from the annotated real ads.
 
 With fixed seeds and the same library versions, ``cmclassify train -o models/``
 reproduces the shipped model byte for byte.
@@ -14,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from .estimators import DutyClassifier
+from .estimators import DutyCandidateClassifier, DutyClassifier
 from .metrics import duty_scores
-from .model_files import library_versions, read_card, save_model, sha256_of
+from .model_files import EXTRACTION_MODEL, library_versions, read_card, save_model, sha256_of
 from .resources import data_dir
 from .vocabulary import LABELS
 
@@ -51,6 +52,7 @@ def model_card(classifier: DutyClassifier, data: pd.DataFrame, files: list[Path]
         "created": date.today().isoformat(),
         "params": classifier.get_params(),
         "training_data": {"sha256": sha256_of(files), "rows": int(len(data)), "files": [p.name for p in files],
+                          "annotated_duties": int((data["context"] != "").sum()),
                           "label_counts": {k: int(v) for k, v in data["label"].value_counts().sort_index().items()}},
         "library_versions": library_versions(), "labels": list(LABELS),
         "metrics": metrics,
@@ -59,25 +61,32 @@ def model_card(classifier: DutyClassifier, data: pd.DataFrame, files: list[Path]
 
 def train_model(out_dir: str | Path, data: str | Path | None = None, extra: Sequence[str | Path] = (),
                 gold: str | Path | None = None, classifier: DutyClassifier | None = None,
-                cv_folds: int = 5) -> dict[str, Any]:
-    """Fit the duty classifier on ``data`` (default: the project's ``data/duties``) plus ``extra`` files,
-    measure it, and save model and card in ``out_dir``. Returns the card.
+                cv_folds: int = 5, annotations: Sequence[dict[str, Any]] | None = None,
+                annotations_source: str | Path | None = None) -> dict[str, Any]:
+    """Fit the duty classifier on ``data`` (default: the project's ``data/duties``) plus ``extra`` files
+    and, when given, the duties of the annotated real ads (``annotations``, gold ads as
+    :meth:`cmclassify.annotations.Annotation.as_gold` gives them, read from ``annotations_source``);
+    measure it and save model and card in ``out_dir``. Returns the card.
 
-    With fixed seeds and the same library versions, the saved model is identical byte for byte.
+    ``cv_folds`` cross-validates on the written duties only (stratified, not grouped): with annotations
+    the honest figures come from ``cmclassify evaluate --cv``. With fixed seeds and the same library
+    versions, the saved model is identical byte for byte.
     """
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
     files = training_files(data or default_training_data()) + [Path(p) for p in extra]
-    frame = pd.concat([read_labelled(f) for f in files], ignore_index=True)
-    frame = frame.drop_duplicates(subset=["text", "label"]).reset_index(drop=True)
+    written = pd.concat([read_labelled(f) for f in files], ignore_index=True)
+    written = written.drop_duplicates(subset=["text", "label"]).reset_index(drop=True)
     classifier = classifier or DutyClassifier()
-    texts, labels = frame["text"].tolist(), frame["label"].tolist()
     metrics: dict[str, Any] = {}
-    if cv_folds > 1:
+    if cv_folds > 1 and annotations is None:
         folds = StratifiedKFold(n_splits=cv_folds, shuffle=True, random_state=classifier.random_state)
-        cv_predicted = cross_val_predict(classifier, texts, labels, cv=folds)
-        metrics["cross_validation"] = {"folds": cv_folds, **duty_scores(labels, cv_predicted)}
-    classifier.fit(texts, labels)
+        cv_predicted = cross_val_predict(classifier, written["text"].tolist(), written["label"].tolist(), cv=folds)
+        metrics["cross_validation"] = {"folds": cv_folds, **duty_scores(written["label"].tolist(), cv_predicted)}
+    frame = label_training_frame(written, annotations)
+    fit_labels(frame, classifier)
+    if annotations_source is not None:
+        files.append(Path(annotations_source))
     if gold is not None and Path(gold).exists():
         with open(gold, encoding="utf-8") as handle:
             gold_duties = [d for line in handle if line.strip() for d in json.loads(line)["duties"]]
@@ -88,10 +97,14 @@ def train_model(out_dir: str | Path, data: str | Path | None = None, extra: Sequ
     return read_card(out_dir)
 
 
-def _model_version() -> str:
+def _version() -> str:
     from . import __version__
 
-    return f"duty-classifier-{__version__}"
+    return __version__
+
+
+def _model_version() -> str:
+    return f"duty-classifier-{_version()}"
 
 
 # --- duty extraction ---------------------------------------------------------------------------------
@@ -121,6 +134,48 @@ def extraction_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
                   "text": lemmas[i], "context": context[i], "label": i in matched}
                  for i, c in enumerate(candidates)]
     return pd.DataFrame(rows, columns=["ad", "start", "end", "candidate", "features", "text", "context", "label"])
+
+
+def train_extraction(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: str,
+                     classifier: DutyCandidateClassifier | None = None) -> dict[str, Any]:
+    """Fit the duty extraction model on the candidates of ``gold`` ads (the annotations, as
+    :meth:`cmclassify.annotations.Annotation.as_gold` gives them) and save it with its card in ``out_dir``.
+    ``source`` names the annotations file, whose sha256 the card records."""
+    frame = extraction_examples(gold)
+    classifier = fit_extraction(frame, classifier)
+    card = {
+        "model_version": f"duty-extraction-{_version()}", "created": date.today().isoformat(),
+        "params": classifier.get_params(),
+        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": len(gold),
+                          "candidates": int(len(frame)), "duties": int(frame["label"].sum())},
+        "library_versions": library_versions(),
+    }
+    save_model(classifier, out_dir, card, name=EXTRACTION_MODEL)
+    return read_card(out_dir, EXTRACTION_MODEL)
+
+
+def fit_extraction(frame: pd.DataFrame, classifier: DutyCandidateClassifier | None = None) -> DutyCandidateClassifier:
+    """The extraction model fitted on candidate rows from :func:`extraction_examples`."""
+    classifier = classifier or DutyCandidateClassifier()
+    return classifier.fit(frame[["features", "text", "context"]], frame["label"])
+
+
+def label_training_frame(written: pd.DataFrame, annotations: Sequence[dict[str, Any]] | None) -> pd.DataFrame:
+    """The label model's training rows (``text``, ``lemmas``, ``context``, ``label``): the written duties
+    and, when given, the annotated real duties, all of the same weight (grouped CV chose it)."""
+    from .nlp import lemma_text
+
+    frame = written[["text", "label"]].assign(lemmas=[lemma_text(t) for t in written["text"]], context="")
+    if annotations:
+        annotated = label_examples(annotations)[["text", "lemmas", "context", "label"]]
+        frame = pd.concat([frame, annotated], ignore_index=True)
+    return frame[["text", "lemmas", "context", "label"]]
+
+
+def fit_labels(frame: pd.DataFrame, classifier: DutyClassifier | None = None) -> DutyClassifier:
+    """The label model fitted on rows from :func:`label_training_frame`."""
+    classifier = classifier or DutyClassifier()
+    return classifier.fit(frame[["text", "lemmas", "context"]], frame["label"])
 
 
 # --- duty labels -------------------------------------------------------------------------------------

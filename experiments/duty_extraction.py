@@ -81,7 +81,7 @@ def main(argv=None):
                 train_rows = frame["ad"].isin(train).to_numpy()
                 model = DutyCandidateClassifier(**params).fit(frame[train_rows], frame.loc[train_rows, "label"])
                 proba[~train_rows & frame["ad"].isin(test).to_numpy()] = model.predict_proba(frame[frame["ad"].isin(test)])[:, 1]
-        for threshold in ((0.5,) if params is None else (0.3, 0.4, 0.5, 0.6)):
+        for threshold in ((0.5,) if params is None else (0.3, 0.4, 0.45, 0.5, 0.6)):
             found = select(frame, proba, threshold)
             counts = extraction_counts(gold_texts, [list(found.get(i, {}).values()) for i in range(len(gold))])
             scores = prf_interval(counts, groups)

@@ -268,3 +268,22 @@ def test_cross_validation_trains_each_fold_without_its_held_out_ads(tmp_path):
         assert ({"fx-0", "fx-1"} <= train or not {"fx-0", "fx-1"} & train)
         assert ({"fx-4", "fx-5"} <= train or not {"fx-4", "fx-5"} & train)
     assert report["figures"]["extraction.f1"]["low"] is None  # no resamples asked
+
+
+def test_agreement_of_two_passes_and_the_ads_to_adjudicate(tmp_path):
+    from cmclassify.cli import main
+
+    corpus_path, annotations_path = _fixture(tmp_path)
+    first = [json.loads(line) for line in annotations_path.read_text(encoding="utf-8").splitlines()]
+    second = [dict(r, **{"pass": "2"}) for r in first]
+    second[1] = dict(second[1], duties=[dict(d, label="other") for d in second[1]["duties"]])
+    second[3] = dict(second[3], is_cm_role=False)
+    annotations_path.write_text("".join(json.dumps(r) + "\n" for r in first + second), encoding="utf-8")
+    out, listing = tmp_path / "agreement.json", tmp_path / "disagreements.jsonl"
+    assert main(["annotations", "agreement", "--annotations", str(annotations_path), "--corpus", str(corpus_path),
+                 "-o", str(out), "--disagreements", str(listing)]) == 0
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["n_ads"] == 6 and result["duty_extraction"]["f1"] == 1.0
+    assert result["duty_label"]["agreement"] == 10 / 12 and result["is_cm_role"]["agreement"] == 5 / 6
+    found = [json.loads(line) for line in listing.read_text(encoding="utf-8").splitlines()]
+    assert found == [{"ad_id": "fx-1", "fields": ["duty labels"]}, {"ad_id": "fx-3", "fields": ["is_cm_role"]}]

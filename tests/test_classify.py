@@ -55,7 +55,8 @@ def test_unknown_labels_and_families_are_refused(small_data):
 def test_training_is_reproducible_byte_for_byte(small_data, tmp_path):
     first = train_model(tmp_path / "a", data=small_data, cv_folds=0)
     # A second process: object ids and hash seeds differ, the saved bytes must not.
-    subprocess.run([sys.executable, "-m", "cmclassify", "train", str(small_data), "-o", str(tmp_path / "b"), "--cv", "0"],
+    subprocess.run([sys.executable, "-m", "cmclassify", "train", str(small_data), "-o", str(tmp_path / "b"), "--cv", "0",
+                    "--part", "labels"],
                    check=True, capture_output=True)
     assert (tmp_path / "a" / MODEL_FILE).read_bytes() == (tmp_path / "b" / MODEL_FILE).read_bytes()
     assert first["training_data"]["sha256"] == json.loads((tmp_path / "b" / CARD_FILE).read_text())["training_data"]["sha256"]
@@ -96,8 +97,10 @@ def test_tampered_or_foreign_model_is_refused(tmp_path):
 
 def test_shipped_model_matches_its_card():
     card = json.loads((models_dir() / CARD_FILE).read_text())
-    frame = read_labelled(default_training_data())
-    assert card["training_data"]["rows"] == len(frame.drop_duplicates(subset=["text", "label"]))
+    written = len(read_labelled(default_training_data()).drop_duplicates(subset=["text", "label"]))
+    data = card["training_data"]
+    assert data["rows"] == written + data["annotated_duties"] and data["annotated_duties"] > 0
+    assert "ads.jsonl" in data["files"]
     assert load_model().predict(["Publicar contenido"])[0] in LABELS
 
 
@@ -138,7 +141,8 @@ def test_classify_duties_columns_and_evidence():
 def test_train_and_info_commands(small_data, tmp_path, capsys):
     extra = tmp_path / "extra.csv"
     pd.DataFrame({"text": ["Cobrar a los clientes en caja"], "label": ["other"]}).to_csv(extra, index=False)
-    assert main(["train", str(small_data), "-o", str(tmp_path / "m"), "--extra", str(extra), "--cv", "0"]) == 0
+    assert main(["train", str(small_data), "-o", str(tmp_path / "m"), "--extra", str(extra), "--cv", "0",
+                 "--part", "labels"]) == 0
     assert json.loads((tmp_path / "m" / CARD_FILE).read_text())["training_data"]["rows"] == 121
     assert main(["info", "--model", str(tmp_path / "m")]) == 0
     assert "intended use" in capsys.readouterr().out

@@ -119,7 +119,8 @@ def test_hype_title(title, expected):
     ("Vendedor con manejo de redes sociales", LIST + "- Vender por WhatsApp\n- Responder consultas en Instagram\n- Cobrar", False),
     ("Administrador de redes", LIST + "- Configurar routers y switches\n- Mantener la red LAN", False),
     ("Asesor de chat en redes sociales", LIST + "- Responder mensajes de clientes por Facebook\n- Registrar casos", False),
-    ("Asistente administrativo", LIST + "- Facturación\n- Archivo\n- Atención telefónica\n- Publicar avisos en redes sociales", False),
+    ("Asistente administrativo", LIST + "- Emitir facturas a clientes\n- Archivar la documentación\n"
+                                        "- Atender llamadas telefónicas\n- Publicar avisos en redes sociales", False),
     ("Diseñador gráfico y social media", LIST + "- Diseñar piezas\n- Publicar contenido en Instagram", True),
     ("Auxiliar de comunicación", LIST + "- Gestionar las redes sociales de la fundación\n- Crear contenido para Instagram\n- Organizar eventos", True),
 ])

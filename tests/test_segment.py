@@ -108,9 +108,9 @@ def test_pipeline_writes_duty_spans_with_offsets_and_lemmas():
     nlp = load_nlp()
     assert nlp.pipe_names == ["cmclassify_lemmatizer", "cmclassify_sections", "cmclassify_duties",
                               "cmclassify_duty_labels", "cmclassify_judge"]
-    doc = nlp("Funciones: Gestionar las redes sociales. Publicamos contenidos. Requisitos: experiencia.")
+    doc = nlp("Funciones: Gestionar las redes sociales. Responder los mensajes de los clientes. Requisitos: experiencia.")
     spans = doc.spans["duties"]
-    assert [s.text for s in spans] == ["Gestionar las redes sociales", "Publicamos contenidos"]
+    assert [s.text for s in spans] == ["Gestionar las redes sociales", "Responder los mensajes de los clientes"]
     assert all(doc.text[s.start_char:s.end_char] == s.text for s in spans)
     assert [t.lemma_ for t in spans[0]] == ["gestionar", "el", "red", "social"]
     assert {s.label_ for s in doc.spans["sections"]} == {"duties", "requirements"}
