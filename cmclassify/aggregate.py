@@ -41,6 +41,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "follower_credential_rate_cm": ("cm", "share of CM ads treating followers as a credential"),
     "hype_title_rate": ("ok", "share of analysed ads with a hype title"),
     "hype_title_rate_cm": ("cm", "share of CM ads with a hype title"),
+    "discriminatory_requirement_rate": ("ok", "share of analysed ads with a discriminatory requirement"),
+    "discriminatory_requirement_rate_cm": ("cm", "share of CM ads with a discriminatory requirement"),
 }
 COUNT_METRICS = ("n_ads", "n_ok", "n_cm_ads")
 SUMMARY_COLUMNS = ("metric", "value", "ci_low", "ci_high", "n", "population")
@@ -73,7 +75,7 @@ def _metric_arrays(ads: pd.DataFrame) -> tuple[dict[str, np.ndarray], dict[str, 
         values[f"orientation_{o}"] = (orientations == o).astype(float)
     for s in SHARE_COLUMNS:
         values[f"duty_{s}"] = ads[s].fillna(0).to_numpy(dtype=float)
-    for flag in ("alchemist", "follower_credential", "hype_title"):
+    for flag in ("alchemist", "follower_credential", "hype_title", "discriminatory_requirement"):
         values[flag] = _flag(ads, flag).astype(float)
     for letter in _REASON_LETTERS:  # single letters joined by commas, so a substring test is exact
         values[f"alchemist_reason_{letter}"] = reasons.str.contains(letter, regex=False).to_numpy(dtype=float)

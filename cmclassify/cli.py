@@ -52,10 +52,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="more labelled duties (columns text, label) to train on; repeatable")
     train.add_argument("--gold", help="gold ads JSONL to measure the new model on (recorded in its card)")
     train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the card (0 to skip; default 5)")
-    train.add_argument("--part", choices=("all", "labels", "extraction"), default="all",
+    train.add_argument("--part", choices=("all", "labels", "extraction", "detector"), default="all",
                        help="which models: both (default; the duty labels from DATA and the annotated duties, the "
-                            "extraction from the annotations: needs the corpus), the duty labels from DATA only, or "
-                            "the extraction only")
+                            "extraction and the sentence detector from the annotations: needs the corpus), the duty "
+                            "labels from DATA only, or one of the others only")
     train.add_argument("--annotations", help="annotations JSONL (default: data/annotations/ads.jsonl)")
     train.add_argument("--corpus", help="corpus Parquet the annotations refer to (default: ../shared/corpus/ads.parquet)")
 
@@ -230,6 +230,16 @@ def _run_train(args: argparse.Namespace) -> int:
         data = card["training_data"]
         print(f"duty extraction: trained on {data['candidates']} candidates of {data['ads']} annotated ads "
               f"({data['duties']} duties) -> {args.output}")
+    if args.part in ("all", "detector"):
+        from .annotations import default_annotations_path, load_annotations
+        from .train import train_detector
+
+        if annotations is None:
+            source = args.annotations or default_annotations_path()
+            annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
+        card = train_detector(args.output, annotations, str(source))
+        print(f"sentence detector: trained on {card['training_data']['items']} items of {card['training_data']['ads']} "
+              f"annotated ads ({', '.join(card['kinds'])}) -> {args.output}")
     return 0
 
 

@@ -321,3 +321,63 @@ class DutyCandidateClassifier(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.predict_proba(X)[:, 1] >= self.threshold
+
+
+class SentenceDetector(ClassifierMixin, BaseEstimator):
+    """Finds the sentences of an ad that show a finding (an alchemist reason, a follower credential, a
+    discriminatory requirement on one ground), each kind with its own probability and threshold.
+
+    ``X`` is a DataFrame with ``text`` (the candidate item: a bullet, line or sentence) and ``lemmas``;
+    ``y`` a list of sets of kinds (the evidence kinds of ``cmclassify.annotations``) per item. One
+    logistic regression per kind with at least ``min_positives`` items, over word n-grams of the
+    lemmas and character n-grams of the folded text; a kind with fewer is never predicted. The
+    pipeline takes each kind's threshold from ``data/lexicons/detectors.yaml``; ``predict`` uses
+    ``threshold`` for all. The defaults are the grouped cross-validation's choice
+    (``experiments/sentence_detectors.py``).
+    """
+
+    def __init__(self, C: float = 10.0, threshold: float = 0.5, min_positives: int = 5,
+                 class_weight: str | None = None, random_state: int = 0):
+        self.C = C
+        self.threshold = threshold
+        self.min_positives = min_positives
+        self.class_weight = class_weight
+        self.random_state = random_state
+
+    def _matrix(self, X: pd.DataFrame, fit: bool) -> sparse.csr_matrix:
+        lemmas, folded = list(X["lemmas"]), [fold(t) for t in X["text"]]
+        if fit:
+            return sparse.hstack([self.word_vectorizer_.fit_transform(lemmas),
+                                  self.char_vectorizer_.fit_transform(folded)]).tocsr()
+        return sparse.hstack([self.word_vectorizer_.transform(lemmas), self.char_vectorizer_.transform(folded)]).tocsr()
+
+    def fit(self, X: pd.DataFrame, y: Sequence[set[str]]) -> "SentenceDetector":
+        self.word_vectorizer_ = ReproducibleTfidf(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", min_df=2)
+        self.char_vectorizer_ = CharNgramTfidf(ngram_range=(3, 5), min_df=3)
+        matrix = self._matrix(X, fit=True)
+        y = [set(kinds) for kinds in y]
+        counts: dict[str, int] = {}
+        for kinds in y:
+            for kind in kinds:
+                counts[kind] = counts.get(kind, 0) + 1
+        self.kinds_ = sorted(k for k, n in counts.items() if n >= self.min_positives)
+        self.models_ = {}
+        for kind in self.kinds_:
+            target = np.array([kind in kinds for kinds in y])
+            self.models_[kind] = LogisticRegression(C=self.C, max_iter=5000, class_weight=self.class_weight,
+                                                    random_state=self.random_state).fit(matrix, target)
+        self.classes_ = np.array(self.kinds_)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
+        """One column per kind: the probability that each item shows it."""
+        check_is_fitted(self, "models_")
+        if len(X) == 0:
+            return pd.DataFrame(columns=self.kinds_, dtype=float)
+        matrix = self._matrix(X, fit=False)
+        return pd.DataFrame({kind: model.predict_proba(matrix)[:, 1] for kind, model in self.models_.items()},
+                            columns=self.kinds_)
+
+    def predict(self, X: pd.DataFrame) -> list[set[str]]:
+        proba = self.predict_proba(X)
+        return [{kind for kind in self.kinds_ if row[kind] >= self.threshold} for _, row in proba.iterrows()]

@@ -190,19 +190,20 @@ def evaluate_file(path: str | Path, model: Any = None, n_boot: int = 1000) -> di
 
 Trainer = Callable[[list[dict[str, Any]]], dict[str, Any]]
 """Fits the learned parts on training gold ads; returns keyword arguments for :func:`cmclassify.analyse`
-(``model``, ``rules``, ``extraction_model``)."""
+(``model``, ``rules``, ``extraction_model``, ``finding_detector``)."""
 
 
 def annotation_models(train: list[dict[str, Any]]) -> dict[str, Any]:
     """The models the shipped tool learns from the annotations, fitted on ``train`` only: the duty
-    extraction model, and the duty label model (on ``train``'s duties and the written duties of
-    ``data/duties``)."""
-    from .train import default_training_data, extraction_examples, fit_extraction, fit_labels, label_training_frame, \
-        read_labelled
+    extraction model, the duty label model (on ``train``'s duties and the written duties of
+    ``data/duties``) and the sentence detector of findings."""
+    from .train import default_training_data, extraction_examples, fit_detector, fit_extraction, fit_labels, \
+        label_training_frame, read_labelled, sentence_examples
 
     written = read_labelled(default_training_data()).drop_duplicates(subset=["text", "label"])
     return {"extraction_model": fit_extraction(extraction_examples(train)),
-            "model": fit_labels(label_training_frame(written, train))}
+            "model": fit_labels(label_training_frame(written, train)),
+            "finding_detector": fit_detector(sentence_examples(train))}
 
 
 def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int = 5, trainer: Trainer = annotation_models,
@@ -221,12 +222,11 @@ def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int
         result = analyse(_frame(held_out), progress=False, **fitted)
         counts[test_index] = score(held_out, result, _label_predictions(held_out, fitted.get("model")))
     report: dict[str, Any] = {"folds": folds, "n_ads": len(gold), "n_groups": int(len(set(groups.tolist()))),
-                              "figures": summarise_counts(counts, groups, n_boot, seed), "by_stratum": {}}
-    strata = np.array([ad.get("stratum", "") for ad in gold])
-    for stratum in sorted(set(strata.tolist()) - {""}):
-        mask = strata == stratum
-        report["by_stratum"][stratum] = {"n_ads": int(mask.sum()),
-                                         "figures": summarise_counts(counts[mask], groups[mask], n_boot, seed)}
+                              "figures": summarise_counts(counts, groups, n_boot, seed)}
+    for field, key in (("stratum", "by_stratum"), ("country", "by_country")):
+        values = np.array([str(ad.get(field) or "") for ad in gold])
+        report[key] = {value: {"n_ads": int(mask.sum()), "figures": summarise_counts(counts[mask], groups[mask], n_boot, seed)}
+                       for value, mask in ((v, values == v) for v in sorted(set(values.tolist()) - {""}))}
     return report
 
 
@@ -259,9 +259,9 @@ def format_report(scores: dict[str, Any]) -> str:
             note = "".join(f"  ({k} {extra[k]})" for k in ("positives", "gold", "n") if k in extra)
             lines.append(f"  {name:44s} {_cell(extra)}{note}")
         lines.append("")
-    for stratum, part in scores.get("by_stratum", {}).items():
-        keys = ("extraction.f1", "duty_labels.macro_f1", "end_to_end.accuracy", "is_cm_role.f1", "orientation.accuracy",
-                "alchemist.f1")
-        lines.append(f"{stratum} ({part['n_ads']} ads): " + "; ".join(
-            f"{k} {_cell(part['figures'][k])}" for k in keys))
+    keys = ("extraction.f1", "duty_labels.macro_f1", "end_to_end.accuracy", "is_cm_role.f1", "orientation.accuracy",
+            "alchemist.f1")
+    for group in ("by_stratum", "by_country"):
+        for name, part in scores.get(group, {}).items():
+            lines.append(f"{name} ({part['n_ads']} ads): " + "; ".join(f"{k} {_cell(part['figures'][k])}" for k in keys))
     return "\n".join(lines).rstrip() + "\n"

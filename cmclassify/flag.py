@@ -1,6 +1,7 @@
 """Stage 6, flagging: the ad-level judgments of the codebook's Unit 2.
 
-The CM role, the alchemist reasons A–E, follower credentials and hype titles,
+The CM role, the alchemist reasons A–E, follower credentials, hype titles and discriminatory
+requirements (found by a learned sentence detector),
 each finding with its evidence (text and offsets into the cleaned text, or into
 the title) and a plain-language explanation and suggestion in Spanish and
 English. Rules are data: ``data/lexicons/flags.yaml``, ``cm_titles.yaml`` and
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,11 +26,14 @@ from spacy.tokens import Doc, Span
 
 from .classify import label_shares, orientation
 from .clean import fold, fold_in_place
-from .nlp import SimplemmaLemmatizer, doc_text
+from .estimators import SentenceDetector
+from .model_files import FINDINGS_MODEL, library_versions, load_model, save_model
+from .nlp import SimplemmaLemmatizer, doc_text, lemma_text_of_span
 from .patterns import PatternSet, running_breaks
-from .rules import FLAG_GROUPS, TITLE_GROUPS, FlagPatterns, Messages, TitlePatterns, bundled, load, validate
+from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, FlagPatterns, Messages, TitlePatterns, bundled, load, \
+    validate
 from .segment import item_spans
-from .vocabulary import FUNCTIONS, REASONS
+from .vocabulary import FUNCTIONS, GROUNDS, REASONS
 
 _TITLE_WORDS = re.compile(r"[^\W\d_]+")
 
@@ -46,14 +50,16 @@ class Evidence:
 
 @dataclass
 class Finding:
-    flag: str  # alchemist, follower_credential or hype_title
-    reason: str  # A-E for alchemist, "" otherwise
+    flag: str  # alchemist, follower_credential, hype_title or discriminatory_requirement
+    reason: str  # A-E for alchemist, the ground for a discriminatory requirement, "" otherwise
     evidence: list[Evidence]
     detail: str = ""
     values: dict[str, str] = field(default_factory=dict)
 
     @property
     def reason_name(self) -> str:
+        if self.flag == "discriminatory_requirement":
+            return self.reason
         return REASONS.get(self.reason, self.flag)
 
 
@@ -67,12 +73,15 @@ class Judgement:
     functions: list[str]
     follower_credential: bool
     hype_title: bool
+    discriminatory_requirement: bool
+    discrimination_grounds: str
     findings: list[Finding]
 
 
 # --- rules ---------------------------------------------------------------------------------------
 
-RULE_FILES = {"patterns": "flags.yaml", "titles": "cm_titles.yaml", "messages": "messages.yaml"}
+RULE_FILES = {"patterns": "flags.yaml", "titles": "cm_titles.yaml", "messages": "messages.yaml",
+              "detectors": "detectors.yaml"}
 
 
 def _merge(base: FlagPatterns, extra: FlagPatterns, replace: bool) -> FlagPatterns:
@@ -90,14 +99,15 @@ def _merge(base: FlagPatterns, extra: FlagPatterns, replace: bool) -> FlagPatter
 
 
 class FlagRules:
-    """The flag rules as validated data: patterns (``flags.yaml``), title patterns (``cm_titles.yaml``)
-    and messages (``messages.yaml``). ``FlagRules.load("mine.yaml")`` adds a user's file to the
+    """The flag rules as validated data: patterns (``flags.yaml``), title patterns (``cm_titles.yaml``),
+    messages (``messages.yaml``) and which findings come from the sentence detector, with their
+    thresholds (``detectors.yaml``). ``FlagRules.load("mine.yaml")`` adds a user's file to the
     defaults; an unknown group or key in it is an error naming the file, the key and what is allowed."""
 
-    def __init__(self, patterns: FlagPatterns, titles: TitlePatterns, messages: Messages):
+    def __init__(self, patterns: FlagPatterns, titles: TitlePatterns, messages: Messages, detectors: DetectorSettings):
         if patterns.scoring is None:
             raise ValueError("the flag patterns need a scoring block (reason weights and thresholds)")
-        self.patterns, self.titles, self.messages = patterns, titles, messages
+        self.patterns, self.titles, self.messages, self.detectors = patterns, titles, messages, detectors
         self._compiled: dict[int, CompiledRules] = {}
 
     @classmethod
@@ -119,7 +129,7 @@ class FlagRules:
                 titles[key] = getattr(extra, key) if replace_here else titles[key] + getattr(extra, key)
             given = {k: getattr(extra, k) for k in extra.model_fields_set - title_keys - {"replace"}}
             patterns = _merge(patterns, FlagPatterns.model_validate(given), replace_here)
-        return cls(patterns, validate(TitlePatterns, titles, "merged title patterns"), base.messages)
+        return cls(patterns, validate(TitlePatterns, titles, "merged title patterns"), base.messages, base.detectors)
 
     def compiled(self, nlp: Language) -> "CompiledRules":
         """The rules compiled for ``nlp``'s vocabulary (once per pipeline)."""
@@ -137,13 +147,13 @@ class FlagRules:
     @classmethod
     def from_disk(cls, folder: Path) -> "FlagRules":
         return cls(load(FlagPatterns, folder / RULE_FILES["patterns"]), load(TitlePatterns, folder / RULE_FILES["titles"]),
-                   load(Messages, folder / RULE_FILES["messages"]))
+                   load(Messages, folder / RULE_FILES["messages"]), load(DetectorSettings, folder / RULE_FILES["detectors"]))
 
 
 @lru_cache(maxsize=1)
 def default_rules() -> FlagRules:
     return FlagRules(bundled(FlagPatterns, "lexicons/flags.yaml"), bundled(TitlePatterns, "lexicons/cm_titles.yaml"),
-                     bundled(Messages, "lexicons/messages.yaml"))
+                     bundled(Messages, "lexicons/messages.yaml"), bundled(DetectorSettings, "lexicons/detectors.yaml"))
 
 
 class CompiledRules:
@@ -327,8 +337,10 @@ def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
     return running > 0 and running >= 0.5 * len(duties)
 
 
-def judge(doc: Doc, title: str, rules: CompiledRules) -> Judgement:
-    """All ad-level judgments for one processed ad (``doc`` from :func:`cmclassify.load_nlp`)."""
+def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[Span]] | None = None) -> Judgement:
+    """All ad-level judgments for one processed ad (``doc`` from :func:`cmclassify.load_nlp`);
+    ``detected`` holds the items the sentence detector found for each kind it is used for."""
+    detected = detected or {}
     scoring = rules.scoring
     view = _AdView(doc, rules)
     duties = list(doc.spans.get("duties", []))
@@ -389,9 +401,14 @@ def judge(doc: Doc, title: str, rules: CompiledRules) -> Judgement:
         findings.append(Finding("hype_title", "", [Evidence(title[match.start():match.end()], match.start(), match.end(), "title")],
                                 values={"word": title[match.start():match.end()]}))
 
+    grounds = [g for g in GROUNDS if detected.get(f"discrimination:{g}")]
+    findings.extend(Finding("discriminatory_requirement", g, view.evidence(detected[f"discrimination:{g}"]),
+                            values={"ground": g}) for g in grounds)
+
     return Judgement(is_cm_role=is_cm, alchemist=alchemist, alchemist_score=round(1 - keep, 4),
                      alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
                      functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
+                     discriminatory_requirement=bool(grounds), discrimination_grounds=",".join(grounds),
                      findings=findings)
 
 
@@ -399,8 +416,12 @@ def finding_records(ad_id: str, findings: list[Finding], messages: Messages) -> 
     """One row per piece of evidence, with the finding's explanation and suggestion in both languages."""
     rows = []
     for finding in findings:
-        message = getattr(messages, finding.reason or finding.flag)
+        message = getattr(messages, finding.flag if finding.flag == "discriminatory_requirement" else
+                          finding.reason or finding.flag)
         values = {"n": "", "functions": "", "word": "", **finding.values}
+        if "ground" in finding.values:
+            names = messages.grounds[finding.values["ground"]]
+            values.update(ground_es=names.es, ground_en=names.en)
         localised = {f"{part}_{lang}": getattr(getattr(message, part), lang).format(**values)
                      for part in ("explanation", "suggestion") for lang in ("es", "en")}
         for evidence in finding.evidence:
@@ -424,6 +445,8 @@ DOC_EXTENSIONS = {
     "functions": "the distinct functions the duties assign (scope overload at five or more)",
     "follower_credential": "the candidate's own audience treated as a qualification",
     "hype_title": "the title inflates the role",
+    "discriminatory_requirement": "the ad screens candidates by a personal trait unrelated to the job",
+    "discrimination_grounds": "the grounds that hold, e.g. 'age,appearance'",
     "findings": "list of dicts, one per piece of evidence: flag, reason, evidence, offsets, explanations, suggestions",
 }
 """The ``Doc`` extensions (``doc._.name``) the judge component writes, with their meaning."""
@@ -432,34 +455,96 @@ for _name in DOC_EXTENSIONS:
         Doc.set_extension(_name, default=None)
 
 
-class Judge:
-    """spaCy component: writes the ad-level judgments of the codebook into ``Doc`` extensions."""
+@lru_cache(maxsize=1)
+def default_detector() -> SentenceDetector:
+    """The sentence detector shipped with the package (loaded once per process)."""
+    return load_model(expected=SentenceDetector, name=FINDINGS_MODEL)
 
-    def __init__(self, nlp: Language, rules_dir: str | None = None):
+
+class Judge:
+    """spaCy component: writes the ad-level judgments of the codebook into ``Doc`` extensions.
+
+    Docs are judged a batch at a time: one call of the sentence detector for all their items
+    (``doc.spans["items"]``). ``to_disk`` writes the rules and the detector.
+    """
+
+    def __init__(self, nlp: Language, rules_dir: str | None = None, detector: SentenceDetector | None = None):
         self.nlp = nlp
         self.rules = FlagRules.from_disk(Path(rules_dir)) if rules_dir else default_rules()
+        self._detector = detector
+
+    @property
+    def detector(self) -> SentenceDetector:
+        """The sentence detector in use: the shipped one unless another was set (loaded on first use)."""
+        if self._detector is None:
+            self._detector = default_detector()
+        return self._detector
+
+    @detector.setter
+    def detector(self, detector: SentenceDetector) -> None:
+        self._detector = detector
 
     def __call__(self, doc: Doc) -> Doc:
+        return next(self.pipe([doc]))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
+        batch: list[Doc] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= batch_size:
+                yield from self._judge(batch)
+                batch = []
+        if batch:
+            yield from self._judge(batch)
+
+    def _detect(self, docs: list[Doc]) -> list[dict[str, list[Span]]]:
+        settings = self.rules.detectors
+        found: list[dict[str, list[Span]]] = [{} for _ in docs]
+        items = [(i, span) for i, doc in enumerate(docs) for span in doc.spans.get("items", [])]
+        if not settings.use or not items:
+            return found
+        import pandas as pd
+
+        proba = self.detector.predict_proba(pd.DataFrame({"text": [span.text for _, span in items],
+                                                          "lemmas": [lemma_text_of_span(span) for _, span in items]}))
+        for kind in settings.use:
+            if kind not in proba.columns:
+                continue
+            threshold = settings.thresholds.get(kind, self.detector.threshold)
+            for (i, span), p in zip(items, proba[kind].to_numpy()):
+                if p >= threshold:
+                    found[i].setdefault(kind, []).append(span)
+        return found
+
+    def _judge(self, docs: list[Doc]) -> list[Doc]:
         rules = self.rules.compiled(self.nlp)
-        judgement = judge(doc, doc._.ad_title or "", rules)
-        labels = [span.label_ for span in doc.spans.get("duties", [])]
-        doc._.is_cm_role = judgement.is_cm_role
-        doc._.orientation = orientation(labels)
-        doc._.label_shares = label_shares(labels)
-        doc._.alchemist = judgement.alchemist
-        doc._.alchemist_score = judgement.alchemist_score
-        doc._.alchemist_reasons = judgement.alchemist_reasons
-        doc._.functions = judgement.functions
-        doc._.follower_credential = judgement.follower_credential
-        doc._.hype_title = judgement.hype_title
-        doc._.findings = finding_records("", judgement.findings, self.rules.messages)
-        return doc
+        for doc, detected in zip(docs, self._detect(docs)):
+            judgement = judge(doc, doc._.ad_title or "", rules, detected)
+            labels = [span.label_ for span in doc.spans.get("duties", [])]
+            doc._.is_cm_role = judgement.is_cm_role
+            doc._.orientation = orientation(labels)
+            doc._.label_shares = label_shares(labels)
+            doc._.alchemist = judgement.alchemist
+            doc._.alchemist_score = judgement.alchemist_score
+            doc._.alchemist_reasons = judgement.alchemist_reasons
+            doc._.functions = judgement.functions
+            doc._.follower_credential = judgement.follower_credential
+            doc._.hype_title = judgement.hype_title
+            doc._.discriminatory_requirement = judgement.discriminatory_requirement
+            doc._.discrimination_grounds = judgement.discrimination_grounds
+            doc._.findings = finding_records("", judgement.findings, self.rules.messages)
+        return docs
 
     def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
         self.rules.to_disk(Path(path))
+        save_model(self.detector, path, {"model_version": "saved with a spaCy pipeline",
+                                         "params": self.detector.get_params(), "library_versions": library_versions()},
+                   name=FINDINGS_MODEL)
 
     def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "Judge":
         self.rules = FlagRules.from_disk(Path(path))
+        # Loading a saved pipeline is choosing to run it: its model is trusted, and checked against its card.
+        self.detector = load_model(path, trusted=True, expected=SentenceDetector, name=FINDINGS_MODEL)
         return self
 
 

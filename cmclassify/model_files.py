@@ -21,6 +21,8 @@ LABEL_MODEL = "duty_classifier"
 """The duty label model (:class:`cmclassify.estimators.DutyClassifier`)."""
 EXTRACTION_MODEL = "duty_extraction"
 """The duty extraction model (:class:`cmclassify.estimators.DutyCandidateClassifier`)."""
+FINDINGS_MODEL = "finding_detector"
+"""The sentence detector of findings (:class:`cmclassify.estimators.SentenceDetector`)."""
 MODEL_FILE = f"{LABEL_MODEL}.joblib"
 CARD_FILE = f"{LABEL_MODEL}.json"
 FORMAT_VERSION = 2

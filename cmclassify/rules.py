@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import RulesError
 from .resources import data_file
-from .vocabulary import FUNCTIONS, REASONS
+from .vocabulary import FUNCTIONS, GROUNDS, REASONS
 
 
 class Strict(BaseModel):
@@ -222,7 +222,8 @@ class Message(Strict):
 
 
 class Messages(Strict):
-    """Explanations and suggestions per finding (``messages.yaml``)."""
+    """Explanations and suggestions per finding (``messages.yaml``); ``grounds`` names each ground of a
+    discriminatory requirement in both languages (``{ground}`` in its message)."""
 
     A: Message
     B: Message
@@ -231,6 +232,48 @@ class Messages(Strict):
     E: Message
     follower_credential: Message
     hype_title: Message
+    discriminatory_requirement: Message
+    grounds: dict[str, Localised]
+
+    @field_validator("grounds")
+    @classmethod
+    def _known_grounds(cls, value: dict[str, Localised]) -> dict[str, Localised]:
+        unknown = sorted(set(value) - set(GROUNDS))
+        missing = sorted(set(GROUNDS) - set(value))
+        if unknown or missing:
+            raise ValueError(f"grounds must name exactly {', '.join(GROUNDS)} (unknown: {unknown}, missing: {missing})")
+        return value
+
+
+DETECTOR_KINDS = (*REASONS, "follower_credential", *(f"discrimination:{g}" for g in GROUNDS))
+"""What the sentence detector can find: an alchemist letter, a follower credential, a ground."""
+
+
+class DetectorSettings(Strict):
+    """Which findings the tool takes from the learned sentence detector, and each kind's threshold
+    (``detectors.yaml``; chosen by grouped cross-validation, ``experiments/sentence_detectors.py``)."""
+
+    use: list[str]
+    thresholds: dict[str, float]
+
+    @field_validator("use")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k not in DETECTOR_KINDS]
+        if unknown:
+            raise ValueError(f"unknown kinds {unknown}; allowed: {', '.join(DETECTOR_KINDS)}")
+        return value
+
+    @field_validator("thresholds")
+    @classmethod
+    def _valid_thresholds(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = [k for k in value if k not in DETECTOR_KINDS]
+        if unknown:
+            raise ValueError(f"unknown kinds {unknown}; allowed: {', '.join(DETECTOR_KINDS)}")
+        outside = [k for k, v in value.items() if not 0 < v < 1]
+        if outside:
+            raise ValueError(f"thresholds must lie between 0 and 1: {outside}")
+        return value
 
 
 # --- loading ------------------------------------------------------------------------------------

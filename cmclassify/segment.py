@@ -575,7 +575,8 @@ def candidate_inputs(doc: Doc, lexicon: SegmentLexicon) -> tuple[list[Candidate]
 
 class DutySegmenter(_LexiconComponent):
     """Writes ``doc.spans["duties"]``, in text order, each with ``span._.section``, the section it
-    stands in (a later component gives each its codebook label).
+    stands in (a later component gives each its codebook label), and ``doc.spans["items"]``, every
+    candidate item labelled with its section (the judge reads them for sentence-level findings).
 
     The rule segmenter proposes candidates (bullets, lines, sentences, run-together items) and the
     extraction model decides which are duties, a batch of docs at a time; a repeated item counts once.
@@ -616,17 +617,21 @@ class DutySegmenter(_LexiconComponent):
         chosen = iter(self.model.predict(pd.concat(inputs, ignore_index=True)) if inputs else [])
         for doc, (candidates, _) in zip(docs, found):
             text = doc_text(doc)
-            spans, seen = [], set()
+            spans, items, seen = [], [], set()
             for candidate in candidates:
-                if not next(chosen):
+                is_duty = next(chosen)
+                span = doc.char_span(candidate.start, candidate.end, label=candidate.section, alignment_mode="expand")
+                if span is None:
                     continue
+                items.append(span)
                 key = _words_key(text[candidate.start:candidate.end])
-                span = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
-                if key in seen or span is None:
+                if not is_duty or key in seen:
                     continue
                 seen.add(key)
-                span._.section = candidate.section
-                spans.append(span)
+                duty = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
+                duty._.section = candidate.section
+                spans.append(duty)
+            doc.spans["items"] = items
             doc.spans["duties"] = spans
         return docs
 

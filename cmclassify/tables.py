@@ -30,12 +30,15 @@ AD_COLUMNS = {
     "functions": "those functions, comma-separated",
     "follower_credential": "the candidate's own audience is treated as a qualification",
     "hype_title": "the title inflates the role (experto, gurú, ninja, rockstar…)",
+    "discriminatory_requirement": "the ad screens candidates by a personal trait unrelated to the job (codebook)",
+    "discrimination_grounds": "the grounds that hold, comma-separated: sex, age, appearance, civil_status, origin, "
+                              "religion, health, other",
 }
 FINDING_COLUMNS = {
     "ad_id": "the ad",
-    "flag": "alchemist, follower_credential or hype_title",
-    "reason": "A-E for alchemist findings, empty otherwise",
-    "reason_name": "outcome_overreach, scope_overload, sole_ownership, facade, mismatch, or the flag",
+    "flag": "alchemist, follower_credential, hype_title or discriminatory_requirement",
+    "reason": "A-E for alchemist findings, the ground for a discriminatory requirement, empty otherwise",
+    "reason_name": "outcome_overreach, scope_overload, sole_ownership, facade, mismatch, the ground, or the flag",
     "evidence": "the quoted sentence, duty or title that triggered the finding",
     "field": "where the offsets point: 'text' (the ad's clean_text) or 'title'",
     "start": "start offset of the evidence",
@@ -48,7 +51,8 @@ FINDING_COLUMNS = {
 }
 _AD_DTYPES = {**{c: "str" for c in AD_COLUMNS}, "n_duties": "int64", "n_functions": "Int64", "alchemist_score": "float64",
               **{c: "float64" for c in AD_COLUMNS if c.startswith("share_")},
-              **{c: "boolean" for c in ("is_cm_role", "alchemist", "follower_credential", "hype_title")}}
+              **{c: "boolean" for c in ("is_cm_role", "alchemist", "follower_credential", "hype_title",
+                                          "discriminatory_requirement")}}
 DUTY_COLUMNS = {
     "ad_id": "the ad the duty belongs to",
     "duty_index": "position of the duty in the ad, from 0",

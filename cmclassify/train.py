@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from .estimators import DutyCandidateClassifier, DutyClassifier
+from .estimators import DutyCandidateClassifier, DutyClassifier, SentenceDetector
 from .metrics import duty_scores
-from .model_files import EXTRACTION_MODEL, library_versions, read_card, save_model, sha256_of
+from .model_files import EXTRACTION_MODEL, FINDINGS_MODEL, library_versions, read_card, save_model, sha256_of
 from .resources import data_dir
 from .vocabulary import LABELS
 
@@ -205,3 +205,51 @@ def label_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
                          "context": duty_context(section, ad.get("title") or ""), "label": duty["label"],
                          "stratum": ad.get("stratum", "")})
     return pd.DataFrame(rows, columns=["ad", "text", "lemmas", "context", "label", "stratum"])
+
+
+# --- sentence detectors --------------------------------------------------------------------------------
+
+def sentence_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per candidate item of each gold ad (every section): ``ad``, ``start``, ``end`` (in the
+    cleaned text), ``text``, ``lemmas``, ``section`` and ``kinds``, the evidence kinds whose quoted
+    evidence overlaps the item (an alchemist letter, ``follower_credential``, ``discrimination:<ground>``)."""
+    from .annotation_workflow import locate
+    from .clean import clean
+    from .nlp import blank_nlp
+    from .segment import candidate_lemmas, default_lexicon, find_candidates, find_sections
+
+    nlp, lexicon = blank_nlp(), default_lexicon()
+    cleaned = [clean(ad["description"] or "").text for ad in gold]
+    rows: list[dict[str, Any]] = []
+    for ad_index, (ad, text, doc) in enumerate(zip(gold, cleaned, nlp.pipe(cleaned))):
+        candidates = find_candidates(text, find_sections(text, lexicon), lexicon)
+        lemmas = candidate_lemmas(doc, candidates)
+        spans = [(found, e["kind"]) for e in ad.get("evidence", []) if (found := locate(text, e["text"]))]
+        for c, lemma in zip(candidates, lemmas):
+            kinds = sorted({kind for (a, b), kind in spans if a < c.end and c.start < b})
+            rows.append({"ad": ad_index, "start": c.start, "end": c.end, "text": text[c.start:c.end], "lemmas": lemma,
+                         "section": c.section, "kinds": kinds})
+    return pd.DataFrame(rows, columns=["ad", "start", "end", "text", "lemmas", "section", "kinds"])
+
+
+def fit_detector(frame: pd.DataFrame, detector: SentenceDetector | None = None) -> SentenceDetector:
+    """The sentence detector fitted on item rows from :func:`sentence_examples`."""
+    detector = detector or SentenceDetector()
+    return detector.fit(frame[["text", "lemmas"]], frame["kinds"])
+
+
+def train_detector(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: str,
+                   detector: SentenceDetector | None = None) -> dict[str, Any]:
+    """Fit the sentence detector on the items of ``gold`` ads and save it with its card in ``out_dir``."""
+    frame = sentence_examples(gold)
+    detector = fit_detector(frame, detector)
+    counts = pd.Series([k for kinds in frame["kinds"] for k in kinds], dtype=object).value_counts()
+    card = {
+        "model_version": f"finding-detector-{_version()}", "created": date.today().isoformat(),
+        "params": detector.get_params(), "kinds": list(detector.kinds_),
+        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": len(gold),
+                          "items": int(len(frame)), "items_per_kind": {k: int(v) for k, v in counts.sort_index().items()}},
+        "library_versions": library_versions(),
+    }
+    save_model(detector, out_dir, card, name=FINDINGS_MODEL)
+    return read_card(out_dir, FINDINGS_MODEL)

@@ -147,3 +147,19 @@ def test_train_and_info_commands(small_data, tmp_path, capsys):
     assert main(["info", "--model", str(tmp_path / "m")]) == 0
     assert "intended use" in capsys.readouterr().out
     assert main(["info", "--model", str(tmp_path / "nothing")]) == 1
+
+
+def test_sentence_detector_learns_each_kind_with_enough_examples():
+    from cmclassify.estimators import SentenceDetector
+
+    texts = ["Edad entre 25 y 35 años", "Edad máxima 40 años", "Menor de 30 años", "Entre 20 y 30 años de edad",
+             "Rango de edad 25 a 40", "Buena presencia", "Publicar contenido", "Responder mensajes",
+             "Diseñar piezas", "Vender productos", "Atender clientes", "Experiencia en ventas"]
+    kinds = [{"discrimination:age"}] * 5 + [{"discrimination:appearance"}] + [set()] * 6
+    frame = pd.DataFrame({"text": texts, "lemmas": [t.lower() for t in texts]})
+    detector = SentenceDetector(min_positives=5).fit(frame, kinds)
+    assert list(detector.kinds_) == ["discrimination:age"]  # one example of appearance is too few to learn
+    proba = detector.predict_proba(pd.DataFrame({"text": ["Edad entre 30 y 45 años", "Publicar contenido"],
+                                                 "lemmas": ["edad entre 30 y 45 años", "publicar contenido"]}))
+    assert list(proba.columns) == ["discrimination:age"]
+    assert proba["discrimination:age"].iloc[0] > proba["discrimination:age"].iloc[1]

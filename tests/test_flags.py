@@ -156,3 +156,41 @@ def test_explain_reads_like_a_report():
     report = result.explain()
     assert "scope_overload" in report and "Suggestion" in report and "Ninja" in report
     assert "Sugerencia" in result.explain(lang="es")
+
+
+# Discriminatory requirements (codebook): found by the learned sentence detector, with the sentence as
+# evidence and an explanation and suggestion in both languages. Ads written for the tests.
+SCREENING_AD = ("Buscamos asistente de ventas para nuestro local.\nFunciones:\n- Atender a los clientes en el salón\n"
+                "- Ordenar la mercadería\nRequisitos:\n- Edad entre 25 y 35 años\n- Excelente presencia\n"
+                "- Secundario completo")
+
+
+def test_discriminatory_requirements_are_flagged_with_their_grounds_and_evidence():
+    ad, result = judged(SCREENING_AD, title="Asistente de ventas")
+    assert bool(ad["discriminatory_requirement"])
+    assert {"age", "appearance"} <= set(ad["discrimination_grounds"].split(","))
+    found = result.findings[result.findings["flag"] == "discriminatory_requirement"]
+    by_ground = {reason: set(group["evidence"]) for reason, group in found.groupby("reason")}
+    assert "Edad entre 25 y 35 años" in by_ground["age"] and "Excelente presencia" in by_ground["appearance"]
+    text = ad["clean_text"]
+    assert all(text[r.start:r.end] == r.evidence for r in found.itertuples())
+    assert found["explanation_es"].str.contains("edad").any() and found["suggestion_en"].str.len().gt(0).all()
+    assert "discriminatory_requirement" in result.explain()
+
+
+@pytest.mark.parametrize("text", [
+    LIST + "- Gestionar las redes sociales de la marca\n- Responder mensajes\nRequisitos:\n- Mayor de 18 años\n"
+           "- Experiencia de dos años en redes sociales",
+    LIST + "- Publicar contenido en Instagram\nRequisitos:\n- Estudios en comunicación\n- Disponibilidad horaria",
+])
+def test_legal_minimum_age_and_job_requirements_are_not_discriminatory(text):
+    ad, _ = judged(text)
+    assert not bool(ad["discriminatory_requirement"]) and ad["discrimination_grounds"] == ""
+
+
+def test_the_detector_is_used_only_for_the_kinds_the_settings_name():
+    rules = FlagRules.default()
+    settings = rules.detectors.model_copy(update={"use": []})
+    quiet = FlagRules(rules.patterns, rules.titles, rules.messages, settings)
+    ad, _ = judged(SCREENING_AD, rules=quiet)
+    assert not bool(ad["discriminatory_requirement"])

@@ -180,3 +180,15 @@ def test_saved_model_names_only_public_classes_of_the_estimators_module():
     ours = {(module, name) for module, name in found if module.startswith("cmclassify")}
     assert ours and {module for module, _ in ours} == {"cmclassify.estimators"}
     assert not [name for _, name in ours if name.startswith("_")]
+
+
+def test_detector_settings_refuse_unknown_kinds_and_thresholds_outside_0_1(tmp_path):
+    from cmclassify.rules import DetectorSettings
+
+    bad = tmp_path / "detectors.yaml"
+    bad.write_text('use: ["discrimination:height"]\nthresholds: {}\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="discrimination:height"):
+        load(DetectorSettings, bad)
+    bad.write_text('use: []\nthresholds: {"discrimination:age": 1.5}\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="between 0 and 1"):
+        load(DetectorSettings, bad)

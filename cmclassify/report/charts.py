@@ -260,15 +260,16 @@ def plot_alchemist(analysis: Any, by: str | Sequence[str] | None = None, *, lang
 @_styled
 def plot_flags(analysis: Any, by: str | Sequence[str] | None = None, *, lang: str = "both",
                max_groups: int = 12, summary: pd.DataFrame | None = None, n_boot: int = 1000) -> Figure:
-    """Followers asked as a credential, and hype titles (experto, gurú, ninja…), with 95 % intervals.
+    """Followers asked as a credential, hype titles (experto, gurú, ninja…) and discriminatory
+    requirements, with 95 % intervals.
 
     Without ``by``: each rate among analysed ads and among CM ads. With ``by``: each rate among CM
     ads, per group.
     """
     summary = _summary_for(analysis, by, summary, n_boot)
-    flags = ("follower_credential", "hype_title")
+    flags = ("follower_credential", "hype_title", "discriminatory_requirement")
     if by is None:
-        fig, axes = _figure(HALF, 3.9, nrows=2, sharex=True)
+        fig, axes = _figure(HALF, 5.6, nrows=len(flags))
         for ax, flag in zip(axes, flags):
             rows = _metric_rows(summary, [f"{flag}_rate", f"{flag}_rate_cm"])
             _rate_bars(ax, [_tick("analysed_ads", lang), _tick("cm_ads", lang)], rows["value"].to_numpy(float),
@@ -278,7 +279,7 @@ def plot_flags(analysis: Any, by: str | Sequence[str] | None = None, *, lang: st
         _footnote(fig, lang)
         return fig
     groups = _groups(summary, _by_columns(by), max_groups)
-    fig, axes = _figure(WIDE, 1.8 + 0.34 * max(len(groups.keys), 1), ncols=2, sharey=True)
+    fig, axes = _figure(WIDE, len(flags) * (1.2 + 0.3 * max(len(groups.keys), 1)), nrows=len(flags))
     for ax, flag in zip(axes, flags):
         es, en = NAMES[flag]
         ax.set_title(_title(f"{es} (anuncios de CM)", f"{en} (CM ads)", lang))

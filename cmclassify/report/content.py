@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import group_keys
-from ..vocabulary import LABELS
+from ..vocabulary import GROUNDS, LABELS
 from .names import COLOURS, METRIC_NAMES, NAMES, POPULATION_NAMES, REASON_LETTERS, REPORT_FLAGS, fmt_number, fmt_pct, name, pick, shorten
 
 GROUP_CANDIDATES = ("source", "country", "month")
@@ -53,7 +53,8 @@ def _normalise_duty(text: str) -> str:
 _AD_CORE = frozenset({"ad_id", "title", "status", "error", "warning", "n_duties", "clean_text",
                       "share_marketing_sales", "share_communication_conversation", "share_other", "orientation",
                       "is_cm_role", "alchemist", "alchemist_score", "alchemist_reasons", "n_functions", "functions",
-                      "follower_credential", "hype_title", "description"})
+                      "follower_credential", "hype_title", "discriminatory_requirement", "discrimination_grounds",
+                      "language", "description"})
 DEFAULT_TITLE = "¿Qué piden de verdad los anuncios de community manager?"
 
 
@@ -85,6 +86,8 @@ def _span_bounds(start: Any, end: Any, length: int) -> tuple[int, int] | None:
 
 
 def _finding_mark(finding: dict[str, Any]) -> str:
+    if finding["flag"] == "discriminatory_requirement":
+        return "R"
     return finding["reason"] or {"follower_credential": "F", "hype_title": "H"}.get(finding["flag"], "!")
 
 
@@ -146,7 +149,7 @@ def _card(position: int, ad: pd.Series, duties: pd.DataFrame, findings: pd.DataF
 
 def _finding_groups(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Findings grouped by flag and reason, in the codebook's order, each with its evidence quotes."""
-    order = {key: i for i, key in enumerate([*REASON_LETTERS, "follower_credential", "hype_title"])}
+    order = {key: i for i, key in enumerate([*REASON_LETTERS, "follower_credential", "hype_title", *GROUNDS])}
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for f in records:
         group = groups.setdefault((f["flag"], f["reason"]), {
@@ -222,14 +225,17 @@ def _figure_row(metric: str, row: pd.Series, lang: str) -> dict[str, Any]:
 
 def _kpis(summary: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     rows = summary.set_index("metric")
-    keys = ["n_ads", "n_ok", "n_cm_ads", "alchemist_rate_cm", "follower_credential_rate_cm", "hype_title_rate_cm"]
+    keys = ["n_ads", "n_ok", "n_cm_ads", "alchemist_rate_cm", "follower_credential_rate_cm", "hype_title_rate_cm",
+            "discriminatory_requirement_rate"]
     share = _figure_row("cm_share", rows.loc["cm_share"], lang)
-    return [{**_figure_row(k, rows.loc[k], lang), "colour": COLOURS.get(k.replace("_rate_cm", ""), "#1F2A44"),
+    return [{**_figure_row(k, rows.loc[k], lang),
+             "colour": COLOURS.get(k.removesuffix("_cm").removesuffix("_rate"), "#1F2A44"),
              "share": share if k == "n_cm_ads" else None} for k in keys]
 
 
 _BREAKDOWN_METRICS = ("n_ads", "n_cm_ads", "orientation_marketing_sales", "orientation_communication_conversation",
-                      "alchemist_rate_cm", "follower_credential_rate_cm", "hype_title_rate_cm")
+                      "alchemist_rate_cm", "follower_credential_rate_cm", "hype_title_rate_cm",
+                      "discriminatory_requirement_rate")
 
 
 def _breakdown_table(summary: pd.DataFrame, column: str, lang: str, max_groups: int) -> dict[str, Any]:

@@ -14,6 +14,14 @@ NAMES: dict[str, tuple[str, str]] = {
     "alchemist": ("Alquimista", "Alchemist"),
     "follower_credential": ("Seguidores como credencial", "Followers as credential"),
     "hype_title": ("Título inflado", "Hype title"),
+    "discriminatory_requirement": ("Requisito discriminatorio", "Discriminatory requirement"),
+    "sex": ("Sexo o género", "Sex or gender"),
+    "age": ("Edad", "Age"),
+    "appearance": ("Apariencia física", "Appearance"),
+    "civil_status": ("Estado civil", "Civil status"),
+    "origin": ("Nacionalidad u origen", "Origin"),
+    "religion": ("Religión", "Religion"),
+    "health": ("Salud", "Health"),
     "A": ("Resultados de toda la empresa", "Outcome over-reach"),
     "B": ("Demasiadas funciones", "Scope overload"),
     "C": ("Responsable único sin apoyo", "Sole ownership"),
@@ -57,6 +65,9 @@ METRIC_NAMES: dict[str, tuple[str, str]] = {
     "follower_credential_rate_cm": ("Seguidores como credencial, anuncios de CM", "Followers as credential, CM ads"),
     "hype_title_rate": ("Título inflado, entre todos", "Hype title, all ads"),
     "hype_title_rate_cm": ("Título inflado, anuncios de CM", "Hype title, CM ads"),
+    "discriminatory_requirement_rate": ("Requisito discriminatorio, entre todos", "Discriminatory requirement, all ads"),
+    "discriminatory_requirement_rate_cm": ("Requisito discriminatorio, anuncios de CM",
+                                           "Discriminatory requirement, CM ads"),
 }
 POPULATION_NAMES: dict[str, tuple[str, str]] = {
     "all": ("todos los anuncios", "all ads"), "ok": ("anuncios analizados", "analysed ads"),
@@ -65,9 +76,9 @@ POPULATION_NAMES: dict[str, tuple[str, str]] = {
 # Okabe–Ito colours (safe for colour-blind readers); tints for highlighting text.
 COLOURS = {"marketing_sales": "#D55E00", "communication_conversation": "#0072B2", "other": "#8A8A8A",
            "mixed": "#CC79A7", "undetermined": "#CFCFCF", "alchemist": "#7A3E9D",
-           "follower_credential": "#E69F00", "hype_title": "#009E73"}
+           "follower_credential": "#E69F00", "hype_title": "#009E73", "discriminatory_requirement": "#CC3311"}
 REASON_LETTERS = ("A", "B", "C", "D", "E")
-REPORT_FLAGS = ("alchemist", "follower_credential", "hype_title")
+REPORT_FLAGS = ("alchemist", "follower_credential", "hype_title", "discriminatory_requirement")
 
 
 def name(key: str, lang: str = "both") -> str:
