@@ -19,7 +19,7 @@ __version__ = "0.2.0"
 _EXPORTS = {
     "AD_COLUMNS": "tables", "DUTY_COLUMNS": "tables", "FINDING_COLUMNS": "tables",
     "LABELS": "vocabulary", "ModelError": "errors", "InputError": "errors", "RulesError": "errors",
-    "Analysis": "analysis", "DutyClassifier": "estimators", "FlagRules": "flag",
+    "Analysis": "analysis", "DutyClassifier": "estimators", "Models": "estimators", "FlagRules": "flag",
     "classify_duties": "classify", "load_model": "model_files", "load_nlp": "pipeline",
     "analyse": "api", "analyse_text": "pipeline", "analyse_to_files": "pipeline", "iter_analyse": "pipeline",
     "train_model": "train",
@@ -27,7 +27,7 @@ _EXPORTS = {
 
 __all__ = [
     "AD_COLUMNS", "DUTY_COLUMNS", "FINDING_COLUMNS", "LABELS", "Analysis", "DutyClassifier", "FlagRules", "InputError",
-    "ModelError", "RulesError", "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse",
+    "ModelError", "Models", "RulesError", "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse",
     "load_model", "load_nlp", "train_model", "__version__",
 ]
 
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from .api import analyse
     from .classify import classify_duties
     from .errors import InputError, ModelError, RulesError
-    from .estimators import DutyClassifier
+    from .estimators import DutyClassifier, Models
     from .flag import FlagRules
     from .model_files import load_model
     from .pipeline import analyse_text, analyse_to_files, iter_analyse, load_nlp

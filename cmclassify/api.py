@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .analysis import Analysis
-from .estimators import DutyCandidateClassifier, DutyClassifier, SentenceDetector
+from .estimators import DutyClassifier, Models
 from .flag import FlagRules
 from .pipeline import analyse_local
 from .read import AdsInput
@@ -13,8 +13,7 @@ from .read import AdsInput
 
 def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
             progress: bool = True, model: DutyClassifier | None = None, rules: FlagRules | None = None,
-            extraction_model: DutyCandidateClassifier | None = None,
-            finding_detector: SentenceDetector | None = None) -> Analysis:
+            models: Models | None = None) -> Analysis:
     """Analyse job ads: one row per ad (``.ads``), per duty (``.duties``) and per flag evidence (``.findings``).
 
     ``data`` is a DataFrame (columns ``description``, ``title``, ``ad_id`` by
@@ -26,19 +25,17 @@ def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "
     says why). A progress bar appears when the run lasts more than two seconds,
     unless ``progress=False``. ``model`` replaces the shipped duty classifier
     (see :func:`cmclassify.load_model`); ``rules`` the flag patterns (see
-    :meth:`cmclassify.FlagRules.load`); ``extraction_model`` the shipped duty
-    extraction model (``load_model(..., name="duty_extraction")``) and ``finding_detector`` the
-    shipped sentence detector of findings (``name="finding_detector"``). For inputs larger than memory use
+    :meth:`cmclassify.FlagRules.load`); ``models`` any of the other learned models
+    (:class:`cmclassify.Models`). For inputs larger than memory use
     :func:`cmclassify.analyse_to_files`.
     """
     if _is_dask_frame(data):
         from .distributed import analyse_dask
 
         return analyse_dask(data, text_col=text_col, title_col=title_col, id_col=id_col, model=model, rules=rules,
-                            extraction_model=extraction_model, finding_detector=finding_detector)
+                            models=models)
     return analyse_local(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
-                         model=model, rules=rules, extraction_model=extraction_model,
-                         finding_detector=finding_detector)
+                         model=model, rules=rules, models=models)
 
 
 

@@ -52,7 +52,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="more labelled duties (columns text, label) to train on; repeatable")
     train.add_argument("--gold", help="gold ads JSONL to measure the new model on (recorded in its card)")
     train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the card (0 to skip; default 5)")
-    train.add_argument("--part", choices=("all", "labels", "extraction", "detector"), default="all",
+    train.add_argument("--part", choices=("all", "labels", "extraction", "detector", "cm_role"), default="all",
                        help="which models: both (default; the duty labels from DATA and the annotated duties, the "
                             "extraction and the sentence detector from the annotations: needs the corpus), the duty "
                             "labels from DATA only, or one of the others only")
@@ -240,6 +240,26 @@ def _run_train(args: argparse.Namespace) -> int:
         card = train_detector(args.output, annotations, str(source))
         print(f"sentence detector: trained on {card['training_data']['items']} items of {card['training_data']['ads']} "
               f"annotated ads ({', '.join(card['kinds'])}) -> {args.output}")
+    if args.part in ("all", "cm_role"):
+        from .annotations import default_annotations_path, load_annotations
+        from .estimators import DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector
+        from .model_files import EXTRACTION_MODEL, FINDINGS_MODEL, load_model
+        from .train import train_cm_role
+
+        if annotations is None:
+            source = args.annotations or default_annotations_path()
+            annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
+        # The CM model reads what the other models find: the ones this run just trained, or the shipped ones.
+        models = Models()
+        if args.part == "all":
+            models = Models(duty_labels=load_model(args.output, trusted=True, expected=DutyClassifier),
+                            duty_extraction=load_model(args.output, trusted=True, expected=DutyCandidateClassifier,
+                                                       name=EXTRACTION_MODEL),
+                            findings=load_model(args.output, trusted=True, expected=SentenceDetector,
+                                                name=FINDINGS_MODEL))
+        card = train_cm_role(args.output, annotations, str(source), models)
+        print(f"CM role: trained on {card['training_data']['ads']} annotated ads "
+              f"({card['training_data']['cm_roles']} CM roles) -> {args.output}")
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from .analysis import Analysis
-from .estimators import DutyCandidateClassifier, DutyClassifier, SentenceDetector
+from .estimators import DutyClassifier, Models
 from .flag import FlagRules
 from .pipeline import analyse_local
 from .tables import TABLES
@@ -29,12 +29,10 @@ _NESTED = {"duties": "_cmclassify_duties", "findings": "_cmclassify_findings"}
 
 def _analyse_partition(partition: pd.DataFrame, text_col: str, title_col: str, id_col: str,
                        model: DutyClassifier | None, rules: FlagRules | None,
-                       extraction_model: DutyCandidateClassifier | None,
-                       finding_detector: SentenceDetector | None) -> pd.DataFrame:
+                       models: Models | None) -> pd.DataFrame:
     """The ads of one partition, each row carrying its duties and findings as lists of records."""
     result = analyse_local(partition, text_col=text_col, title_col=title_col, id_col=id_col, progress=False,
-                     model=model, rules=rules, extraction_model=extraction_model,
-                     finding_detector=finding_detector)
+                     model=model, rules=rules, models=models)
     ads = result.ads.copy()
     for name, column in _NESTED.items():
         by_ad = {ad_id: group.to_dict("records") for ad_id, group in getattr(result, name).groupby("ad_id", sort=False)}
@@ -49,14 +47,11 @@ def _unnest(combined: pd.DataFrame, name: str, empty: pd.DataFrame) -> pd.DataFr
 
 def analyse_dask(data: Any, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                  model: DutyClassifier | None = None, rules: FlagRules | None = None,
-                 extraction_model: DutyCandidateClassifier | None = None,
-                 finding_detector: SentenceDetector | None = None) -> Analysis:
+                 models: Models | None = None) -> Analysis:
     """:func:`cmclassify.analyse` for a Dask DataFrame (lazy: nothing runs until you compute)."""
     meta_input = data._meta if hasattr(data, "_meta") else data.head(0)
-    meta = _analyse_partition(meta_input, text_col, title_col, id_col, model, rules, extraction_model,
-                              finding_detector)
-    combined = data.map_partitions(_analyse_partition, text_col, title_col, id_col, model, rules, extraction_model,
-                                   finding_detector, meta=meta)
+    meta = _analyse_partition(meta_input, text_col, title_col, id_col, model, rules, models)
+    combined = data.map_partitions(_analyse_partition, text_col, title_col, id_col, model, rules, models, meta=meta)
     empty = Analysis.from_records([], [], [])
     tables = {"ads": combined.drop(columns=list(_NESTED.values()))}
     for name in _NESTED:

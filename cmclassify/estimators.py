@@ -8,6 +8,7 @@ Every estimator follows scikit-learn's conventions (``get_params``, ``fit``,
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,18 @@ class ReproducibleTfidf(TfidfVectorizer):
         state.pop("_stop_words_id", None)
         state["stop_words_"] = None
         return state
+
+
+def _fit_vectorizer(vectorizer: Any, values: list[Any]) -> sparse.csr_matrix:
+    """Fit and transform; with too little data for the vectorizer's ``min_df`` (nothing left), fit
+    again keeping every term, so that a small training set still gives a model."""
+    try:
+        return vectorizer.fit_transform(values)
+    except ValueError as exc:
+        if "no terms remain" not in str(exc) or getattr(vectorizer, "min_df", 1) == 1:
+            raise
+        vectorizer.set_params(min_df=1)
+        return vectorizer.fit_transform(values)
 
 
 class CharNgramTfidf(TransformerMixin, BaseEstimator):
@@ -347,8 +360,8 @@ class SentenceDetector(ClassifierMixin, BaseEstimator):
     def _matrix(self, X: pd.DataFrame, fit: bool) -> sparse.csr_matrix:
         lemmas, folded = list(X["lemmas"]), [fold(t) for t in X["text"]]
         if fit:
-            return sparse.hstack([self.word_vectorizer_.fit_transform(lemmas),
-                                  self.char_vectorizer_.fit_transform(folded)]).tocsr()
+            return sparse.hstack([_fit_vectorizer(self.word_vectorizer_, lemmas),
+                                  _fit_vectorizer(self.char_vectorizer_, folded)]).tocsr()
         return sparse.hstack([self.word_vectorizer_.transform(lemmas), self.char_vectorizer_.transform(folded)]).tocsr()
 
     def fit(self, X: pd.DataFrame, y: Sequence[set[str]]) -> "SentenceDetector":
@@ -381,3 +394,107 @@ class SentenceDetector(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> list[set[str]]:
         proba = self.predict_proba(X)
         return [{kind for kind in self.kinds_ if row[kind] >= self.threshold} for _, row in proba.iterrows()]
+
+
+class CmRoleClassifier(ClassifierMixin, BaseEstimator):
+    """Decides whether an ad is a community-manager / social-media role (codebook, Unit 2) from what the
+    earlier stages found: the title's words, the duties' words, their label shares, the functions the
+    duties assign, and the hand rule's decision.
+
+    ``X`` is a DataFrame with ``title``, ``duties`` (the duty texts joined), ``functions`` (comma-separated),
+    ``share_marketing_sales``, ``share_communication_conversation``, ``share_other``, ``n_duties``,
+    ``rule_cm`` and ``title_groups`` (the title pattern groups that match, comma-separated: the
+    codebook's boundary cases; see :func:`cm_role_frame`). A logistic regression; the ad is a CM role when its
+    probability reaches ``threshold``. The defaults are the grouped cross-validation's choice
+    (``experiments/cm_role.py``).
+    """
+
+    def __init__(self, C: float = 3.0, threshold: float = 0.4, random_state: int = 0):
+        self.C = C
+        self.threshold = threshold
+        self.random_state = random_state
+
+    @staticmethod
+    def _facts(X: pd.DataFrame) -> list[dict[str, float]]:
+        rows = []
+        for r in X.itertuples(index=False):
+            facts = {"rule_cm": float(bool(r.rule_cm)), "no_duties": float(r.n_duties == 0),
+                     "share_marketing_sales": float(r.share_marketing_sales),
+                     "share_communication_conversation": float(r.share_communication_conversation),
+                     "share_other": float(r.share_other)}
+            facts.update({f"function={f}": 1.0 for f in str(r.functions or "").split(",") if f})
+            facts.update({f"title={g}": 1.0 for g in str(r.title_groups or "").split(",") if g})
+            rows.append(facts)
+        return rows
+
+    def _matrix(self, X: pd.DataFrame, fit: bool) -> sparse.csr_matrix:
+        titles = [fold(str(t or "")) for t in X["title"]]
+        duties = [fold(str(d or "")) for d in X["duties"]]
+        parts = [(self.title_words_, titles), (self.title_chars_, titles), (self.duty_words_, duties),
+                 (self.facts_, self._facts(X))]
+        return sparse.hstack([_fit_vectorizer(v, x) if fit else v.transform(x) for v, x in parts]).tocsr()
+
+    def fit(self, X: pd.DataFrame, y: Sequence[bool]) -> "CmRoleClassifier":
+        from sklearn.feature_extraction import DictVectorizer
+
+        self.title_words_ = ReproducibleTfidf(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        self.title_chars_ = CharNgramTfidf(ngram_range=(3, 5), min_df=2)
+        self.duty_words_ = ReproducibleTfidf(sublinear_tf=True, min_df=3)
+        self.facts_ = DictVectorizer()
+        self.model_ = LogisticRegression(C=self.C, max_iter=5000, random_state=self.random_state)
+        self.model_.fit(self._matrix(X, fit=True), np.asarray(list(y), dtype=bool))
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        return self.model_.predict_proba(self._matrix(X, fit=False))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.predict_proba(X)[:, 1] >= self.threshold
+
+
+CM_FEATURES = ("title", "duties", "functions", "share_marketing_sales", "share_communication_conversation",
+               "share_other", "n_duties", "rule_cm", "title_groups")
+"""The columns :class:`CmRoleClassifier` reads."""
+
+
+def cm_role_frame(ads: pd.DataFrame, duties: pd.DataFrame, title_groups: Sequence[str]) -> pd.DataFrame:
+    """The CM role model's input for analysed ads (``ads`` and ``duties`` tables of an analysis, the
+    ads' ``is_cm_role`` being the hand rule's decision; ``title_groups`` per ad, comma-separated)."""
+    joined = duties.groupby("ad_id", sort=False)["text"].agg(" . ".join) if len(duties) else pd.Series(dtype=object)
+    frame = ads[["ad_id", "title", "functions", "share_marketing_sales", "share_communication_conversation",
+                 "share_other", "n_duties"]].copy()
+    frame["duties"] = frame["ad_id"].map(joined).fillna("")
+    frame["rule_cm"] = ads["is_cm_role"].astype("boolean").fillna(False).astype(bool).to_numpy()
+    for column in ("share_marketing_sales", "share_communication_conversation", "share_other", "n_duties"):
+        frame[column] = frame[column].fillna(0)
+    frame["functions"] = frame["functions"].fillna("")
+    frame["title"] = frame["title"].fillna("")
+    frame["title_groups"] = list(title_groups)
+    return frame[list(CM_FEATURES)].reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Models:
+    """The learned models one run uses (``cmclassify.analyse(..., models=...)``); a model left as None
+    is the one shipped with the package. Load saved ones with :func:`cmclassify.load_model` (``name=``
+    ``duty_classifier``, ``duty_extraction``, ``finding_detector``, ``cm_role``)."""
+
+    duty_labels: DutyClassifier | None = None
+    duty_extraction: DutyCandidateClassifier | None = None
+    findings: SentenceDetector | None = None
+    cm_role: CmRoleClassifier | None = None
+
+    def check(self) -> None:
+        """Refuse anything that is not the model each field names (a clear error, not a failure later)."""
+        from .errors import ModelError
+
+        expected = {"duty_labels": DutyClassifier, "duty_extraction": DutyCandidateClassifier,
+                    "findings": SentenceDetector, "cm_role": CmRoleClassifier}
+        for name, kind in expected.items():
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise ModelError(f"models.{name} must be a cmclassify {kind.__name__}, not {type(value).__name__}")

@@ -190,20 +190,25 @@ def evaluate_file(path: str | Path, model: Any = None, n_boot: int = 1000) -> di
 
 Trainer = Callable[[list[dict[str, Any]]], dict[str, Any]]
 """Fits the learned parts on training gold ads; returns keyword arguments for :func:`cmclassify.analyse`
-(``model``, ``rules``, ``extraction_model``, ``finding_detector``)."""
+(``model``, ``rules``, ``models``)."""
 
 
 def annotation_models(train: list[dict[str, Any]]) -> dict[str, Any]:
     """The models the shipped tool learns from the annotations, fitted on ``train`` only: the duty
     extraction model, the duty label model (on ``train``'s duties and the written duties of
-    ``data/duties``) and the sentence detector of findings."""
-    from .train import default_training_data, extraction_examples, fit_detector, fit_extraction, fit_labels, \
-        label_training_frame, read_labelled, sentence_examples
+    ``data/duties``), the sentence detector of findings, and the CM-role model (on ``train`` analysed
+    with the other three)."""
+    from .estimators import Models
+    from .train import (cm_role_examples, default_training_data, extraction_examples, fit_cm_role, fit_detector,
+                        fit_extraction, fit_labels, label_training_frame, read_labelled, sentence_examples)
 
     written = read_labelled(default_training_data()).drop_duplicates(subset=["text", "label"])
-    return {"extraction_model": fit_extraction(extraction_examples(train)),
-            "model": fit_labels(label_training_frame(written, train)),
-            "finding_detector": fit_detector(sentence_examples(train))}
+    models = Models(duty_labels=fit_labels(label_training_frame(written, train)),
+                    duty_extraction=fit_extraction(extraction_examples(train)),
+                    findings=fit_detector(sentence_examples(train)))
+    cm_role = fit_cm_role(*cm_role_examples(train, models))
+    return {"models": Models(duty_labels=models.duty_labels, duty_extraction=models.duty_extraction,
+                             findings=models.findings, cm_role=cm_role)}
 
 
 def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int = 5, trainer: Trainer = annotation_models,
@@ -220,7 +225,8 @@ def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int
         fitted = trainer([gold[i] for i in train_index])
         held_out = [gold[i] for i in test_index]
         result = analyse(_frame(held_out), progress=False, **fitted)
-        counts[test_index] = score(held_out, result, _label_predictions(held_out, fitted.get("model")))
+        labels = fitted.get("model") or getattr(fitted.get("models"), "duty_labels", None)
+        counts[test_index] = score(held_out, result, _label_predictions(held_out, labels))
     report: dict[str, Any] = {"folds": folds, "n_ads": len(gold), "n_groups": int(len(set(groups.tolist()))),
                               "figures": summarise_counts(counts, groups, n_boot, seed)}
     for field, key in (("stratum", "by_stratum"), ("country", "by_country")):

@@ -26,8 +26,8 @@ from spacy.tokens import Doc, Span
 
 from .classify import label_shares, orientation
 from .clean import fold, fold_in_place
-from .estimators import SentenceDetector
-from .model_files import FINDINGS_MODEL, library_versions, load_model, save_model
+from .estimators import CM_FEATURES, CmRoleClassifier, SentenceDetector
+from .model_files import CM_ROLE_MODEL, FINDINGS_MODEL, library_versions, load_model, save_model
 from .nlp import SimplemmaLemmatizer, doc_text, lemma_text_of_span
 from .patterns import PatternSet, running_breaks
 from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, FlagPatterns, Messages, TitlePatterns, bundled, load, \
@@ -75,6 +75,7 @@ class Judgement:
     hype_title: bool
     discriminatory_requirement: bool
     discrimination_grounds: str
+    title_groups: list[str]
     findings: list[Finding]
 
 
@@ -409,7 +410,16 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
                      alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
                      functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
                      discriminatory_requirement=bool(grounds), discrimination_grounds=",".join(grounds),
+                     title_groups=[key for key in TITLE_GROUPS if _title_matches(rules, key, folded_title)],
                      findings=findings)
+
+
+def title_groups(title: str, rules: FlagRules | None = None) -> list[str]:
+    """The title pattern groups (``cm_titles.yaml``) that match ``title``: what the title says of the
+    role (names the work, names it as a skill or a channel, another job…)."""
+    folded = fold_in_place(title or "")
+    titles = (rules or default_rules()).titles
+    return [key for key in TITLE_GROUPS if any(re.search(p, folded) for p in getattr(titles, key))]
 
 
 def finding_records(ad_id: str, findings: list[Finding], messages: Messages) -> list[dict[str, Any]]:
@@ -461,17 +471,39 @@ def default_detector() -> SentenceDetector:
     return load_model(expected=SentenceDetector, name=FINDINGS_MODEL)
 
 
+@lru_cache(maxsize=1)
+def default_cm_model() -> CmRoleClassifier:
+    """The CM-role model shipped with the package (loaded once per process)."""
+    return load_model(expected=CmRoleClassifier, name=CM_ROLE_MODEL)
+
+
 class Judge:
     """spaCy component: writes the ad-level judgments of the codebook into ``Doc`` extensions.
 
     Docs are judged a batch at a time: one call of the sentence detector for all their items
-    (``doc.spans["items"]``). ``to_disk`` writes the rules and the detector.
+    (``doc.spans["items"]``) and one of the CM-role model, which reads the hand rule's decision with
+    the title, duties and functions. With ``use_cm_model`` false the hand rule decides (the CM model
+    is trained on its decisions). ``to_disk`` writes the rules and both models.
     """
 
-    def __init__(self, nlp: Language, rules_dir: str | None = None, detector: SentenceDetector | None = None):
+    def __init__(self, nlp: Language, rules_dir: str | None = None, detector: SentenceDetector | None = None,
+                 cm_model: CmRoleClassifier | None = None, use_cm_model: bool = True):
         self.nlp = nlp
         self.rules = FlagRules.from_disk(Path(rules_dir)) if rules_dir else default_rules()
         self._detector = detector
+        self._cm_model = cm_model
+        self.use_cm_model = use_cm_model
+
+    @property
+    def cm_model(self) -> CmRoleClassifier:
+        """The CM-role model in use: the shipped one unless another was set (loaded on first use)."""
+        if self._cm_model is None:
+            self._cm_model = default_cm_model()
+        return self._cm_model
+
+    @cm_model.setter
+    def cm_model(self, model: CmRoleClassifier) -> None:
+        self._cm_model = model
 
     @property
     def detector(self) -> SentenceDetector:
@@ -516,12 +548,26 @@ class Judge:
                     found[i].setdefault(kind, []).append(span)
         return found
 
+    def _cm_roles(self, docs: list[Doc], judgements: list[Judgement]) -> list[bool]:
+        if not self.use_cm_model:
+            return [j.is_cm_role for j in judgements]
+        import pandas as pd
+
+        rows = []
+        for doc, judgement in zip(docs, judgements):
+            duties = list(doc.spans.get("duties", []))
+            rows.append({"title": doc._.ad_title or "", "duties": " . ".join(s.text for s in duties),
+                         "functions": ",".join(judgement.functions), "n_duties": len(duties),
+                         "rule_cm": judgement.is_cm_role, "title_groups": ",".join(judgement.title_groups),
+                         **label_shares([s.label_ for s in duties])})
+        return [bool(v) for v in self.cm_model.predict(pd.DataFrame(rows, columns=list(CM_FEATURES)))]
+
     def _judge(self, docs: list[Doc]) -> list[Doc]:
         rules = self.rules.compiled(self.nlp)
-        for doc, detected in zip(docs, self._detect(docs)):
-            judgement = judge(doc, doc._.ad_title or "", rules, detected)
+        judgements = [judge(doc, doc._.ad_title or "", rules, detected) for doc, detected in zip(docs, self._detect(docs))]
+        for doc, judgement, is_cm in zip(docs, judgements, self._cm_roles(docs, judgements)):
             labels = [span.label_ for span in doc.spans.get("duties", [])]
-            doc._.is_cm_role = judgement.is_cm_role
+            doc._.is_cm_role = is_cm
             doc._.orientation = orientation(labels)
             doc._.label_shares = label_shares(labels)
             doc._.alchemist = judgement.alchemist
@@ -537,17 +583,18 @@ class Judge:
 
     def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
         self.rules.to_disk(Path(path))
-        save_model(self.detector, path, {"model_version": "saved with a spaCy pipeline",
-                                         "params": self.detector.get_params(), "library_versions": library_versions()},
-                   name=FINDINGS_MODEL)
+        for model, name in ((self.detector, FINDINGS_MODEL), (self.cm_model, CM_ROLE_MODEL)):
+            save_model(model, path, {"model_version": "saved with a spaCy pipeline", "params": model.get_params(),
+                                     "library_versions": library_versions()}, name=name)
 
     def from_disk(self, path: str | Path, *, exclude: Any = ()) -> "Judge":
         self.rules = FlagRules.from_disk(Path(path))
         # Loading a saved pipeline is choosing to run it: its model is trusted, and checked against its card.
         self.detector = load_model(path, trusted=True, expected=SentenceDetector, name=FINDINGS_MODEL)
+        self.cm_model = load_model(path, trusted=True, expected=CmRoleClassifier, name=CM_ROLE_MODEL)
         return self
 
 
-@Language.factory(JUDGE, default_config={"rules_dir": None})
-def make_judge(nlp: Language, name: str, rules_dir: str | None) -> Judge:
-    return Judge(nlp, rules_dir)
+@Language.factory(JUDGE, default_config={"rules_dir": None, "use_cm_model": True})
+def make_judge(nlp: Language, name: str, rules_dir: str | None, use_cm_model: bool) -> Judge:
+    return Judge(nlp, rules_dir, use_cm_model=use_cm_model)

@@ -23,6 +23,8 @@ EXTRACTION_MODEL = "duty_extraction"
 """The duty extraction model (:class:`cmclassify.estimators.DutyCandidateClassifier`)."""
 FINDINGS_MODEL = "finding_detector"
 """The sentence detector of findings (:class:`cmclassify.estimators.SentenceDetector`)."""
+CM_ROLE_MODEL = "cm_role"
+"""The CM-role decision (:class:`cmclassify.estimators.CmRoleClassifier`)."""
 MODEL_FILE = f"{LABEL_MODEL}.joblib"
 CARD_FILE = f"{LABEL_MODEL}.json"
 FORMAT_VERSION = 2

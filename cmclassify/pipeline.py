@@ -22,7 +22,7 @@ from .analysis import Analysis
 from .errors import InputError, ModelError
 from .classify import LABELLER, label_shares, orientation
 from .clean import clean
-from .estimators import DutyCandidateClassifier, DutyClassifier, SentenceDetector
+from .estimators import DutyClassifier, Models
 from .flag import JUDGE, FlagRules
 from .nlp import LEMMATIZER
 from .output import TableWriters
@@ -38,13 +38,11 @@ BATCH_SIZE = 256
 
 
 def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None,
-             extraction_model: DutyCandidateClassifier | None = None,
-             finding_detector: SentenceDetector | None = None) -> Language:
+             models: Models | None = None) -> Language:
     """A fresh ``spacy.blank("es")`` pipeline with the project's components (see ``PIPELINE``).
 
-    ``model`` replaces the shipped duty classifier, ``rules`` the flag rules,
-    ``extraction_model`` the shipped duty extraction model and ``finding_detector`` the shipped
-    sentence detector of findings.
+    ``model`` replaces the shipped duty classifier, ``rules`` the flag rules and ``models`` any of
+    the shipped learned models (:class:`cmclassify.Models`).
     ``nlp.to_disk(path)`` saves it with its rules and model; ``spacy.load(path)``
     loads it back (the components are registered as spaCy entry points).
     Set ``doc._.ad_title`` before the judge runs for the title-based flags.
@@ -53,47 +51,47 @@ def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None
     >>> [(span.text, span.label_) for span in doc.spans["duties"]]
     [('Gestionar las redes sociales', 'communication_conversation')]
     """
-    _check_overrides(model, rules, extraction_model, finding_detector)
+    _check_overrides(model, rules, models)
     nlp = spacy.blank("es")
     for name in PIPELINE:
         nlp.add_pipe(name)
-    if model is not None:
-        nlp.get_pipe(LABELLER).model = model
-    if extraction_model is not None:
-        nlp.get_pipe(DUTIES).model = extraction_model
-    if finding_detector is not None:
-        nlp.get_pipe(JUDGE).detector = finding_detector
+    models = models or Models()
+    labels = model if model is not None else models.duty_labels
+    if labels is not None:
+        nlp.get_pipe(LABELLER).model = labels
+    if models.duty_extraction is not None:
+        nlp.get_pipe(DUTIES).model = models.duty_extraction
+    if models.findings is not None:
+        nlp.get_pipe(JUDGE).detector = models.findings
+    if models.cm_role is not None:
+        nlp.get_pipe(JUDGE).cm_model = models.cm_role
     if rules is not None:
         nlp.get_pipe(JUDGE).rules = rules
     return nlp
 
 
-def _check_overrides(model: Any, rules: Any, extraction_model: Any = None, finding_detector: Any = None) -> None:
+def _check_overrides(model: Any, rules: Any, models: Any = None) -> None:
     if model is not None and not isinstance(model, DutyClassifier):
         raise ModelError(f"model must be a cmclassify DutyClassifier (see cmclassify.load_model), not {type(model).__name__}")
-    if extraction_model is not None and not isinstance(extraction_model, DutyCandidateClassifier):
-        raise ModelError("extraction_model must be a cmclassify DutyCandidateClassifier, not "
-                         f"{type(extraction_model).__name__}")
-    if finding_detector is not None and not isinstance(finding_detector, SentenceDetector):
-        raise ModelError(f"finding_detector must be a cmclassify SentenceDetector, not {type(finding_detector).__name__}")
     if rules is not None and not isinstance(rules, FlagRules):
         raise TypeError(f"rules must be cmclassify.FlagRules (see FlagRules.load), not {type(rules).__name__}")
+    if models is not None:
+        if not isinstance(models, Models):
+            raise ModelError(f"models must be cmclassify.Models, not {type(models).__name__}")
+        models.check()
 
 
 @lru_cache(maxsize=4)
-def _cached_pipeline(model: DutyClassifier | None, rules: FlagRules | None,
-                     extraction_model: DutyCandidateClassifier | None,
-                     finding_detector: SentenceDetector | None) -> Language:
-    return load_nlp(model, rules, extraction_model, finding_detector)
+def _cached_pipeline(model: DutyClassifier | None, rules: FlagRules | None, models: Models | None) -> Language:
+    return load_nlp(model, rules, models)
 
 
 def pipeline_for(model: DutyClassifier | None = None, rules: FlagRules | None = None,
-                 extraction_model: DutyCandidateClassifier | None = None,
-                 finding_detector: SentenceDetector | None = None) -> Language:
+                 models: Models | None = None) -> Language:
     """One pipeline per process and per set of models and rules, reused across calls: loading costs more
     than a batch."""
-    _check_overrides(model, rules, extraction_model, finding_detector)
-    return _cached_pipeline(model, rules, extraction_model, finding_detector)
+    _check_overrides(model, rules, models)
+    return _cached_pipeline(model, rules, models)
 
 
 def _raw_text(value: Any) -> tuple[str | None, str]:
@@ -199,14 +197,13 @@ def _raw_chunks(data: AdsInput, text_col: str, chunk_size: int) -> tuple[Iterato
 def iter_analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                  chunk_size: int = CHUNK_SIZE, progress: bool = True, model: DutyClassifier | None = None,
                  rules: FlagRules | None = None,
-                 extraction_model: DutyCandidateClassifier | None = None,
-                 finding_detector: SentenceDetector | None = None) -> Iterator[Analysis]:
+                 models: Models | None = None) -> Iterator[Analysis]:
     """Analyse chunk by chunk, yielding one :class:`Analysis` per chunk of ``chunk_size`` ads.
 
     A file is read a chunk at a time, so memory stays flat whatever its size.
     Arguments as for :func:`cmclassify.analyse`; repeated ids are renamed across chunks too.
     """
-    nlp = pipeline_for(model, rules, extraction_model, finding_detector)
+    nlp = pipeline_for(model, rules, models)
     chunks, total = _raw_chunks(data, text_col, chunk_size)
     seen_ids: set[str] = set()
     renamed: dict[str, str] = {}
@@ -251,12 +248,10 @@ def _require_text_column(raw: pd.DataFrame, text_col: str, data: AdsInput) -> No
 def analyse_local(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                   progress: bool = True, model: DutyClassifier | None = None,
                   rules: FlagRules | None = None,
-                  extraction_model: DutyCandidateClassifier | None = None,
-                  finding_detector: SentenceDetector | None = None) -> Analysis:
+                  models: Models | None = None) -> Analysis:
     """:func:`cmclassify.analyse` in this process, for anything but a Dask DataFrame."""
     parts = list(iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
-                              model=model, rules=rules, extraction_model=extraction_model,
-                              finding_detector=finding_detector))
+                              model=model, rules=rules, models=models))
     return Analysis.concat(parts) if parts else Analysis.from_records([], [], [])
 
 
@@ -264,8 +259,7 @@ def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", 
                      title_col: str = "title", id_col: str = "ad_id", chunk_size: int = CHUNK_SIZE,
                      progress: bool = True, model: DutyClassifier | None = None,
                      rules: FlagRules | None = None,
-                     extraction_model: DutyCandidateClassifier | None = None,
-                     finding_detector: SentenceDetector | None = None) -> dict[str, Any]:
+                     models: Models | None = None) -> dict[str, Any]:
     """Analyse ``data`` chunk by chunk, appending to ``ads``, ``duties`` and ``findings`` files in ``out_dir``.
 
     Memory stays flat whatever the input size. The files take their names, and
@@ -276,10 +270,16 @@ def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", 
     with TableWriters(out_dir, fmt, source=str(data) if isinstance(data, (str, Path)) else type(data).__name__) as writers:
         for part in iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, chunk_size=chunk_size,
                                  progress=progress, model=model, rules=rules,
-                                 extraction_model=extraction_model, finding_detector=finding_detector):
+                                 models=models):
             writers.write(part)
     return {"paths": writers.paths, "statuses": writers.statuses, "n_ads": writers.rows["ads"],
             "n_duties": writers.rows["duties"]}
+
+
+def analyse_with(nlp: Language, data: pd.DataFrame) -> Analysis:
+    """Analyse a DataFrame of ads (columns as for :func:`cmclassify.analyse`) with a pipeline built and
+    adjusted by the caller (from :func:`load_nlp`), in one batch."""
+    return Analysis.from_records(*_analyse_frame(normalise_frame(data), nlp))
 
 
 def analyse_text(text: str, title: str | None = None) -> Analysis:

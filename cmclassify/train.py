@@ -15,9 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from .estimators import DutyCandidateClassifier, DutyClassifier, SentenceDetector
+from .estimators import CmRoleClassifier, DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector, cm_role_frame
 from .metrics import duty_scores
-from .model_files import EXTRACTION_MODEL, FINDINGS_MODEL, library_versions, read_card, save_model, sha256_of
+from .model_files import CM_ROLE_MODEL, EXTRACTION_MODEL, FINDINGS_MODEL, library_versions, read_card, save_model, \
+    sha256_of
 from .resources import data_dir
 from .vocabulary import LABELS
 
@@ -253,3 +254,41 @@ def train_detector(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: 
     }
     save_model(detector, out_dir, card, name=FINDINGS_MODEL)
     return read_card(out_dir, FINDINGS_MODEL)
+
+
+# --- the CM role ----------------------------------------------------------------------------------------
+
+def cm_role_examples(gold: Sequence[dict[str, Any]], models: Models | None = None) -> tuple[pd.DataFrame, list[bool]]:
+    """The CM-role model's input for ``gold`` ads, analysed with ``models`` (the shipped ones where
+    None) and the hand rule deciding the role, and the ads' annotated roles."""
+    from .flag import JUDGE, title_groups
+    from .pipeline import analyse_with, load_nlp
+
+    nlp = load_nlp(models=models)
+    nlp.get_pipe(JUDGE).use_cm_model = False
+    frame = pd.DataFrame({"ad_id": [str(i) for i in range(len(gold))], "title": [ad.get("title") or "" for ad in gold],
+                          "description": [ad["description"] for ad in gold]})
+    analysis = analyse_with(nlp, frame)
+    groups = [",".join(title_groups(title)) for title in analysis.ads["title"].fillna("")]
+    return cm_role_frame(analysis.ads, analysis.duties, groups), [bool(ad["is_cm_role"]) for ad in gold]
+
+
+def fit_cm_role(frame: pd.DataFrame, labels: Sequence[bool], classifier: CmRoleClassifier | None = None) -> CmRoleClassifier:
+    classifier = classifier or CmRoleClassifier()
+    return classifier.fit(frame, labels)
+
+
+def train_cm_role(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: str, models: Models | None = None,
+                  classifier: CmRoleClassifier | None = None) -> dict[str, Any]:
+    """Fit the CM-role model on ``gold`` ads analysed with ``models`` and save it with its card."""
+    frame, labels = cm_role_examples(gold, models)
+    classifier = fit_cm_role(frame, labels, classifier)
+    card = {
+        "model_version": f"cm-role-{_version()}", "created": date.today().isoformat(),
+        "params": classifier.get_params(),
+        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": len(gold),
+                          "cm_roles": int(sum(labels))},
+        "library_versions": library_versions(),
+    }
+    save_model(classifier, out_dir, card, name=CM_ROLE_MODEL)
+    return read_card(out_dir, CM_ROLE_MODEL)

@@ -116,7 +116,8 @@ def test_hype_title(title, expected):
 
 @pytest.mark.parametrize("title, text, expected", [
     ("Community Manager", "Somos una pyme.", True),
-    ("Vendedor con manejo de redes sociales", LIST + "- Vender por WhatsApp\n- Responder consultas en Instagram\n- Cobrar", False),
+    ("Vendedor con manejo de redes sociales", LIST + "- Vender productos por WhatsApp\n"
+                                                     "- Responder consultas de clientes en Instagram\n- Cobrar en caja", False),
     ("Administrador de redes", LIST + "- Configurar routers y switches\n- Mantener la red LAN", False),
     ("Asesor de chat en redes sociales", LIST + "- Responder mensajes de clientes por Facebook\n- Registrar casos", False),
     ("Asistente administrativo", LIST + "- Emitir facturas a clientes\n- Archivar la documentación\n"
