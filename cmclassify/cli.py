@@ -275,6 +275,13 @@ def _run_info(args: argparse.Namespace) -> int:
     for name, scores in card["metrics"].items():
         per_label = ", ".join(f"{k} {v:.3f}" for k, v in scores["f1"].items())
         print(f"{name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f} ({per_label})")
+    from .model_files import CM_ROLE_MODEL, EXTRACTION_MODEL, FINDINGS_MODEL, has_model
+
+    for other in (EXTRACTION_MODEL, FINDINGS_MODEL, CM_ROLE_MODEL):
+        if has_model(args.model, other):
+            extra = read_card(args.model, other)
+            facts = ", ".join(f"{k} {v}" for k, v in extra.get("training_data", {}).items() if isinstance(v, int))
+            print(f"{extra['model_version']} (format {extra.get('format_version')}): {facts}")
     print("intended use: support for HR review and research, not automated screening (see models/MODEL_CARD.md)")
     return 0
 

@@ -350,23 +350,25 @@ class SentenceDetector(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, C: float = 10.0, threshold: float = 0.5, min_positives: int = 5,
-                 class_weight: str | None = None, random_state: int = 0):
+                 class_weight: str | None = None, char_ngrams: bool = True, random_state: int = 0):
         self.C = C
         self.threshold = threshold
         self.min_positives = min_positives
         self.class_weight = class_weight
+        self.char_ngrams = char_ngrams
         self.random_state = random_state
 
     def _matrix(self, X: pd.DataFrame, fit: bool) -> sparse.csr_matrix:
-        lemmas, folded = list(X["lemmas"]), [fold(t) for t in X["text"]]
-        if fit:
-            return sparse.hstack([_fit_vectorizer(self.word_vectorizer_, lemmas),
-                                  _fit_vectorizer(self.char_vectorizer_, folded)]).tocsr()
-        return sparse.hstack([self.word_vectorizer_.transform(lemmas), self.char_vectorizer_.transform(folded)]).tocsr()
+        lemmas = list(X["lemmas"])
+        blocks = [_fit_vectorizer(self.word_vectorizer_, lemmas) if fit else self.word_vectorizer_.transform(lemmas)]
+        if self.char_ngrams:
+            folded = [fold(t) for t in X["text"]]
+            blocks.append(_fit_vectorizer(self.char_vectorizer_, folded) if fit else self.char_vectorizer_.transform(folded))
+        return sparse.hstack(blocks).tocsr()
 
     def fit(self, X: pd.DataFrame, y: Sequence[set[str]]) -> "SentenceDetector":
         self.word_vectorizer_ = ReproducibleTfidf(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+", min_df=2)
-        self.char_vectorizer_ = CharNgramTfidf(ngram_range=(3, 5), min_df=3)
+        self.char_vectorizer_ = CharNgramTfidf(ngram_range=(3, 5), min_df=3) if self.char_ngrams else None
         matrix = self._matrix(X, fit=True)
         y = [set(kinds) for kinds in y]
         counts: dict[str, int] = {}

@@ -32,7 +32,7 @@ from .nlp import SimplemmaLemmatizer, doc_text, lemma_text_of_span
 from .patterns import PatternSet, running_breaks
 from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, FlagPatterns, Messages, TitlePatterns, bundled, load, \
     validate
-from .segment import item_spans
+from .segment import ITEM_LEMMAS, item_spans
 from .vocabulary import FUNCTIONS, GROUNDS, REASONS
 
 _TITLE_WORDS = re.compile(r"[^\W\d_]+")
@@ -537,8 +537,9 @@ class Judge:
             return found
         import pandas as pd
 
-        proba = self.detector.predict_proba(pd.DataFrame({"text": [span.text for _, span in items],
-                                                          "lemmas": [lemma_text_of_span(span) for _, span in items]}))
+        lemmas = [lemma for doc in docs for lemma in
+                  doc.user_data.get(ITEM_LEMMAS) or [lemma_text_of_span(s) for s in doc.spans.get("items", [])]]
+        proba = self.detector.predict_proba(pd.DataFrame({"text": [span.text for _, span in items], "lemmas": lemmas}))
         for kind in settings.use:
             if kind not in proba.columns:
                 continue

@@ -15,7 +15,7 @@ from typing import Any
 import numpy
 import simplemma
 import spacy
-from spacy.attrs import LEMMA, LOWER, NORM
+from spacy.attrs import IDX, IS_ALPHA, LEMMA, LOWER, NORM
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -104,3 +104,15 @@ def lemma_text(text: str) -> str:
 def lemma_text_of_span(span: Any) -> str:
     """``lemma_text`` for a span the pipeline has already lemmatised."""
     return " ".join(token.norm_ for token in span if token.is_alpha)
+
+
+def lemma_texts_of_ranges(doc: Doc, ranges: list[tuple[int, int]]) -> list[str]:
+    """``lemma_text`` of each character range of a lemmatised doc (one pass over the doc's arrays,
+    much faster than building the tokens of each range)."""
+    if not ranges:
+        return []
+    rows = doc.to_array([IDX, NORM, IS_ALPHA])
+    strings = doc.vocab.strings
+    norms = [strings[int(h)] if alpha else "" for h, alpha in zip(rows[:, 1], rows[:, 2])]
+    bounds = numpy.searchsorted(rows[:, 0], numpy.asarray(ranges, dtype=numpy.int64).ravel(), side="left").reshape(-1, 2)
+    return [" ".join(n for n in norms[first:last] if n) for first, last in bounds.tolist()]

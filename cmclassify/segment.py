@@ -25,7 +25,7 @@ from spacy.tokens import Doc, Span
 from .clean import fold_in_place
 from .estimators import DutyCandidateClassifier
 from .model_files import EXTRACTION_MODEL, library_versions, load_model, save_model
-from .nlp import doc_text
+from .nlp import doc_text, lemma_texts_of_ranges
 from .rules import DutyStartRules, SectionRules, SegmentRules, bundled, load
 
 SECTION_LABELS = ("intro", "summary", "duties", "requirements", "offer", "company", "apply")
@@ -500,13 +500,7 @@ def candidate_features(text: str, candidates: list[Candidate], sections: list[Se
 
 def candidate_lemmas(doc: Doc, candidates: list[Candidate]) -> list[str]:
     """Each candidate as the accent-folded lemmas of its words, read off the lemmatised doc."""
-    starts = [token.idx for token in doc]
-    norms = [token.norm_ if token.is_alpha else "" for token in doc]
-    out = []
-    for c in candidates:
-        first, last = bisect.bisect_left(starts, c.start), bisect.bisect_left(starts, c.end)
-        out.append(" ".join(n for n in norms[first:last] if n))
-    return out
+    return lemma_texts_of_ranges(doc, [(c.start, c.end) for c in candidates])
 
 
 def candidate_context(lemmas: list[str], candidates: list[Candidate]) -> list[str]:
@@ -523,6 +517,8 @@ def candidate_context(lemmas: list[str], candidates: list[Candidate]) -> list[st
     return out
 
 
+ITEM_LEMMAS = "cmclassify_item_lemmas"
+"""``doc.user_data`` key: the lemmas of each span of ``doc.spans["items"]``, in order."""
 SECTIONS = "cmclassify_sections"
 DUTIES = "cmclassify_duties"
 if not Span.has_extension("section"):
@@ -615,7 +611,8 @@ class DutySegmenter(_LexiconComponent):
         found = [candidate_inputs(doc, self.lexicon) for doc in docs]
         inputs = [frame for _, frame in found if len(frame)]
         chosen = iter(self.model.predict(pd.concat(inputs, ignore_index=True)) if inputs else [])
-        for doc, (candidates, _) in zip(docs, found):
+        for doc, (candidates, frame) in zip(docs, found):
+            doc.user_data[ITEM_LEMMAS] = frame["text"].tolist()
             text = doc_text(doc)
             spans, items, seen = [], [], set()
             for candidate in candidates:
@@ -631,6 +628,8 @@ class DutySegmenter(_LexiconComponent):
                 duty = doc.char_span(candidate.start, candidate.end, alignment_mode="expand")
                 duty._.section = candidate.section
                 spans.append(duty)
+            if len(items) != len(candidates):  # a candidate that does not align with tokens has no item
+                doc.user_data[ITEM_LEMMAS] = lemma_texts_of_ranges(doc, [(i.start_char, i.end_char) for i in items])
             doc.spans["items"] = items
             doc.spans["duties"] = spans
         return docs

@@ -60,8 +60,10 @@ def main(argv=None):
     parser.add_argument("--out")
     parser.add_argument("--class-weight", default="none", help="'balanced' or 'none'")
     parser.add_argument("--C", type=float, default=10.0)
+    parser.add_argument("--no-chars", action="store_true", help="word n-grams only")
     args = parser.parse_args(argv)
-    params = {"C": args.C, "class_weight": None if args.class_weight == "none" else args.class_weight}
+    params = {"C": args.C, "class_weight": None if args.class_weight == "none" else args.class_weight,
+              "char_ngrams": not args.no_chars}
     annotations = load_annotations()
     gold = [a.as_gold() for a in annotations]
     groups = cv_groups([a.description for a in annotations])
