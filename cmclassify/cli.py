@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
     evaluate.add_argument("--out", help="also write the scores as JSON to this file")
     evaluate.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for the intervals (default 1000)")
-    evaluate.add_argument("--model", help="model folder to evaluate instead of the shipped model (needs --trust)")
+    evaluate.add_argument("--model", help="model folder whose models replace the shipped ones (needs --trust)")
     evaluate.add_argument("--trust", action="store_true",
                           help="load --model although model files can run code when loaded (only for models you trust)")
 
@@ -288,11 +288,11 @@ def _run_info(args: argparse.Namespace) -> int:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from .evaluate import cross_validate, evaluate_file, format_report
-    from .model_files import load_model
+    from .model_files import load_models
 
     if (args.gold is None) == (args.cv is None):
         raise ValueError("give either a gold file or --cv K")
-    model = load_model(args.model, trusted=args.trust) if args.model else None
+    models = load_models(args.model, trusted=args.trust) if args.model else None
     if args.cv is not None:
         from .annotations import cv_groups, load_annotations
 
@@ -301,7 +301,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         scores = cross_validate(gold, cv_groups([a.description for a in annotations]), folds=args.cv,
                                 n_boot=args.n_boot)
     else:
-        scores = evaluate_file(args.gold, model=model, n_boot=args.n_boot)
+        scores = evaluate_file(args.gold, n_boot=args.n_boot, models=models)
     if args.out:
         from pathlib import Path
 

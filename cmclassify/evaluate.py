@@ -174,17 +174,17 @@ def _label_predictions(gold: list[dict[str, Any]], model: Any) -> list[list[str]
 
 
 def evaluate_gold(gold: list[dict[str, Any]], model: Any = None, rules: Any = None, n_boot: int = 1000,
-                  seed: int = 0) -> tuple[np.ndarray, dict[str, Any]]:
+                  seed: int = 0, models: Any = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Counts and figures of the tool (the shipped models unless given) on gold ads."""
-    result = analyse(_frame(gold), progress=False, model=model, rules=rules)
-    counts = score(gold, result, _label_predictions(gold, model))
+    result = analyse(_frame(gold), progress=False, model=model, rules=rules, models=models)
+    counts = score(gold, result, _label_predictions(gold, model or getattr(models, "duty_labels", None)))
     return counts, summarise_counts(counts, n_boot=n_boot, seed=seed)
 
 
-def evaluate_file(path: str | Path, model: Any = None, n_boot: int = 1000) -> dict[str, Any]:
+def evaluate_file(path: str | Path, model: Any = None, n_boot: int = 1000, models: Any = None) -> dict[str, Any]:
     """Run the tool on the gold ads of ``path`` and score every stage it has gold labels for."""
     gold = read_gold(path)
-    _, scores = evaluate_gold(gold, model, n_boot=n_boot)
+    _, scores = evaluate_gold(gold, model, n_boot=n_boot, models=models)
     return {"gold_file": str(path), "n_ads": len(gold), "figures": scores}
 
 

@@ -162,3 +162,17 @@ def load_model(model_dir: str | Path | None = None, *, trusted: bool = False, ex
     if not isinstance(model, expected):
         raise ModelError(f"{model_path} holds a {type(model).__name__}, not a {expected.__name__}")
     return model
+
+
+def load_models(model_dir: str | Path, *, trusted: bool = False) -> Any:
+    """Every model a folder holds, as :class:`cmclassify.Models` (a model the folder lacks stays the
+    shipped one). Needs ``trusted=True``, as :func:`load_model` does for any folder but the package's."""
+    from .estimators import CmRoleClassifier, DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector
+
+    kinds = {"duty_labels": (LABEL_MODEL, DutyClassifier), "duty_extraction": (EXTRACTION_MODEL, DutyCandidateClassifier),
+             "findings": (FINDINGS_MODEL, SentenceDetector), "cm_role": (CM_ROLE_MODEL, CmRoleClassifier)}
+    found = {field: load_model(model_dir, trusted=trusted, expected=kind, name=name)
+             for field, (name, kind) in kinds.items() if has_model(model_dir, name)}
+    if not found:
+        raise ModelError(f"no cmclassify model in {model_dir}; train one with `cmclassify train -o {model_dir}`")
+    return Models(**found)

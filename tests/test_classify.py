@@ -163,3 +163,17 @@ def test_sentence_detector_learns_each_kind_with_enough_examples():
                                                  "lemmas": ["edad entre 30 y 45 años", "publicar contenido"]}))
     assert list(proba.columns) == ["discrimination:age"]
     assert proba["discrimination:age"].iloc[0] > proba["discrimination:age"].iloc[1]
+
+
+def test_a_model_folder_becomes_models_with_what_it_holds(tmp_path):
+    from cmclassify import Models
+    from cmclassify.model_files import load_models, save_model
+
+    save_model(load_model(), tmp_path, {"model_version": "test"})
+    with pytest.raises(ModelError, match="trusted=True"):
+        load_models(tmp_path)
+    models = load_models(tmp_path, trusted=True)
+    assert isinstance(models, Models) and isinstance(models.duty_labels, DutyClassifier)
+    assert models.duty_extraction is None and models.findings is None and models.cm_role is None
+    with pytest.raises(ModelError, match="no cmclassify model"):
+        load_models(tmp_path / "empty", trusted=True)
