@@ -106,6 +106,9 @@ def test_follower_credential(text, expected):
 @pytest.mark.parametrize("title, expected", [
     ("Ninja de las redes sociales", True), ("Gurú Digital", True), ("Experta en Redes Sociales", True),
     ("Rockstar del contenido", True), ("Community Manager Senior", False), ("Especialista en Redes Sociales", False),
+    # "máquina" inflates a person ("una máquina de vender"), not the machine an operator runs (codebook)
+    ("Community Manager, una máquina de las ventas", True), ("Operario de máquina", False),
+    ("Operador de máquinas de corte", False),
 ])
 def test_hype_title(title, expected):
     ad, result = judged(LIST + "- Publicar contenido en Instagram", title=title)
