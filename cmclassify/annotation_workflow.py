@@ -21,6 +21,7 @@ import pandas as pd
 
 from .annotations import (EVIDENCE_KINDS, FUNCTIONS, GROUNDS, LABELS, REASON_LETTERS, AnnotationError, parse_record,
                           text_sha1)
+from .output import write_atomically
 
 _BULLET_HEAD = re.compile(r"^(?:[\s\-–—*+•·‣⁃∙>◦▪▫■□●○◆◇✓✔✅☑➢➤►▶→⇒]|👉|🔹|🔸|📌|\d{1,2}[.)](?=\s))+")
 _TRAILING = re.compile(r"[\s.;,:]+$")
@@ -254,17 +255,10 @@ def merge_records(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> 
     return list(merged.values())
 
 
-def write_text_atomically(path: str | Path, text: str) -> None:
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-
-
 def write_records(records: list[dict[str, Any]], path: str | Path) -> None:
     """Write reference records sorted by (pass, ad id), atomically."""
     ordered = sorted(records, key=lambda r: (r["pass"], r["ad_id"]))
-    write_text_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
+    write_atomically(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in ordered))
 
 
 def _kappa(first: list[Any], second: list[Any]) -> float | None:

@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
 from .estimators import DutyClassifier, as_duty_input, duty_texts
-from .model_files import load_model, library_versions, save_model
+from .model_files import LABEL_MODEL, ShippedModelAttribute, library_versions, load_model, save_model, shipped_model
 from .nlp import lemma_text, lemma_text_of_span
 from .vocabulary import LABELS, PROBA_COLUMNS
 
@@ -36,7 +37,7 @@ for _name, _default in (("probabilities", None), ("evidence", "")):
 @lru_cache(maxsize=1)
 def default_model() -> DutyClassifier:
     """The duty classifier shipped with the package (loaded once per process)."""
-    return load_model(expected=DutyClassifier)
+    return shipped_model(LABEL_MODEL, DutyClassifier)
 
 
 def classify_duties(texts: Sequence[str] | pd.DataFrame, model: DutyClassifier | None = None, *,
@@ -102,33 +103,19 @@ class DutyLabeller:
     pipeline; loading a saved pipeline loads its model, checked against the card.
     """
 
+    model = ShippedModelAttribute(LABEL_MODEL, DutyClassifier)
+    """The classifier in use: the shipped one unless another was set."""
+
     def __init__(self, model: DutyClassifier | None = None, *, evidence: bool = True):
-        self._model = model
+        self.model = model
         self.evidence = evidence
-
-    @property
-    def model(self) -> DutyClassifier:
-        """The classifier in use: the shipped one unless another was set (loaded on first use)."""
-        if self._model is None:
-            self._model = default_model()
-        return self._model
-
-    @model.setter
-    def model(self, model: DutyClassifier) -> None:
-        self._model = model
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._label(batch)
-                batch = []
-        if batch:
-            yield from self._label(batch)
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._label(list(batch))
 
     def _label(self, docs: list[Doc]) -> list[Doc]:
         spans = [span for doc in docs for span in doc.spans.get("duties", [])]

@@ -118,16 +118,16 @@ def _run_agreement(args: argparse.Namespace) -> int:
     result = agreement(first, second)
     text = json.dumps(result, indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        from .annotation_workflow import write_text_atomically
+        from .output import write_atomically
 
-        write_text_atomically(args.output, text)
+        write_atomically(args.output, text)
     else:
         print(text, end="")
     found = disagreements(first, second)
     if args.disagreements:
-        from .annotation_workflow import write_text_atomically
+        from .output import write_atomically
 
-        write_text_atomically(args.disagreements, "".join(json.dumps(d) + "\n" for d in found))
+        write_atomically(args.disagreements, "".join(json.dumps(d) + "\n" for d in found))
     print(f"{result['n_ads']} ads read twice; {len(found)} to adjudicate", file=sys.stderr)
     return 0
 
@@ -206,10 +206,10 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .train import train_extraction, train_model
+    from .train import train_cm_role, train_detector, train_extraction, train_model
 
     annotations, source = None, None
-    if args.part == "all":
+    if args.part != "labels":
         from .annotations import default_annotations_path, load_annotations
 
         source = args.annotations or default_annotations_path()
@@ -221,34 +221,18 @@ def _run_train(args: argparse.Namespace) -> int:
         for name, scores in card["metrics"].items():
             print(f"  {name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f}")
     if args.part in ("all", "extraction"):
-        from .annotations import default_annotations_path, load_annotations
-
-        if annotations is None:
-            source = args.annotations or default_annotations_path()
-            annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
         card = train_extraction(args.output, annotations, str(source))
         data = card["training_data"]
         print(f"duty extraction: trained on {data['candidates']} candidates of {data['ads']} annotated ads "
               f"({data['duties']} duties) -> {args.output}")
     if args.part in ("all", "detector"):
-        from .annotations import default_annotations_path, load_annotations
-        from .train import train_detector
-
-        if annotations is None:
-            source = args.annotations or default_annotations_path()
-            annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
         card = train_detector(args.output, annotations, str(source))
         print(f"sentence detector: trained on {card['training_data']['items']} items of {card['training_data']['ads']} "
               f"annotated ads ({', '.join(card['kinds'])}) -> {args.output}")
     if args.part in ("all", "cm_role"):
-        from .annotations import default_annotations_path, load_annotations
         from .estimators import DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector
         from .model_files import EXTRACTION_MODEL, FINDINGS_MODEL, load_model
-        from .train import train_cm_role
 
-        if annotations is None:
-            source = args.annotations or default_annotations_path()
-            annotations = [a.as_gold() for a in load_annotations(source, args.corpus)]
         # The CM model reads what the other models find: the ones this run just trained, or the shipped ones.
         models = Models()
         if args.part == "all":

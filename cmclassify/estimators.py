@@ -283,7 +283,21 @@ class DutyClassifier(ClassifierMixin, BaseEstimator):
         return out
 
 
-class DutyCandidateClassifier(ClassifierMixin, BaseEstimator):
+class _ThresholdedLogistic:
+    """Yes/no decisions of a fitted ``model_`` over the ``_matrix`` of the inputs: a probability, and yes
+    when it reaches ``threshold``."""
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "model_")
+        if len(X) == 0:
+            return np.zeros((0, 2))
+        return self.model_.predict_proba(self._matrix(X, fit=False))
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.predict_proba(X)[:, 1] >= self.threshold
+
+
+class DutyCandidateClassifier(_ThresholdedLogistic, ClassifierMixin, BaseEstimator):
     """Decides which candidate items of an ad are duties (codebook, Unit 1), from what a reader weighs.
 
     ``X`` is a DataFrame with ``features`` (a dict per candidate: section, cut, position, opening
@@ -326,14 +340,6 @@ class DutyCandidateClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.model_.classes_
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        if len(X) == 0:
-            return np.zeros((0, 2))
-        return self.model_.predict_proba(self._matrix(X, fit=False))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.predict_proba(X)[:, 1] >= self.threshold
 
 
 class SentenceDetector(ClassifierMixin, BaseEstimator):
@@ -398,7 +404,7 @@ class SentenceDetector(ClassifierMixin, BaseEstimator):
         return [{kind for kind in self.kinds_ if row[kind] >= self.threshold} for _, row in proba.iterrows()]
 
 
-class CmRoleClassifier(ClassifierMixin, BaseEstimator):
+class CmRoleClassifier(_ThresholdedLogistic, ClassifierMixin, BaseEstimator):
     """Decides whether an ad is a community-manager / social-media role (codebook, Unit 2) from what the
     earlier stages found: the title's words, the duties' words, their label shares, the functions the
     duties assign, and the hand rule's decision.
@@ -448,14 +454,6 @@ class CmRoleClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.model_.classes_
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "model_")
-        if len(X) == 0:
-            return np.zeros((0, 2))
-        return self.model_.predict_proba(self._matrix(X, fit=False))
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.predict_proba(X)[:, 1] >= self.threshold
 
 
 CM_FEATURES = ("title", "duties", "functions", "share_marketing_sales", "share_communication_conversation",

@@ -23,11 +23,13 @@ import yaml
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, NORM
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
 from .classify import label_shares, orientation
 from .clean import fold, fold_in_place
 from .estimators import CM_FEATURES, CmRoleClassifier, SentenceDetector
-from .model_files import CM_ROLE_MODEL, FINDINGS_MODEL, library_versions, load_model, save_model
+from .model_files import CM_ROLE_MODEL, FINDINGS_MODEL, ShippedModelAttribute, library_versions, load_model, \
+    save_model
 from .nlp import SimplemmaLemmatizer, doc_text, lemma_text_of_span
 from .patterns import PatternSet, running_breaks
 from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, FlagPatterns, Messages, TitlePatterns, bundled, load, \
@@ -290,6 +292,12 @@ def _title_matches(rules: CompiledRules, key: str, folded_title: str) -> list[re
     return cached
 
 
+def title_groups(rules: CompiledRules, folded_title: str) -> list[str]:
+    """The title pattern groups (``cm_titles.yaml``) that match a folded title: what the title says of
+    the role (names the work, names it as a skill or a channel, another job…)."""
+    return [key for key in TITLE_GROUPS if _title_matches(rules, key, folded_title)]
+
+
 def _only_supports(duty: Span, rules: CompiledRules) -> bool:
     """A duty opening with "apoyar", "colaborar", "derivar"…: the work belongs to another team."""
     return next((t.norm_ for t in duty if t.is_alpha), "") in rules.supporting
@@ -410,16 +418,8 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
                      alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
                      functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
                      discriminatory_requirement=bool(grounds), discrimination_grounds=",".join(grounds),
-                     title_groups=[key for key in TITLE_GROUPS if _title_matches(rules, key, folded_title)],
+                     title_groups=title_groups(rules, folded_title),
                      findings=findings)
-
-
-def title_groups(title: str, rules: FlagRules | None = None) -> list[str]:
-    """The title pattern groups (``cm_titles.yaml``) that match ``title``: what the title says of the
-    role (names the work, names it as a skill or a channel, another job…)."""
-    folded = fold_in_place(title or "")
-    titles = (rules or default_rules()).titles
-    return [key for key in TITLE_GROUPS if any(re.search(p, folded) for p in getattr(titles, key))]
 
 
 def finding_records(ad_id: str, findings: list[Finding], messages: Messages) -> list[dict[str, Any]]:
@@ -465,18 +465,6 @@ for _name in DOC_EXTENSIONS:
         Doc.set_extension(_name, default=None)
 
 
-@lru_cache(maxsize=1)
-def default_detector() -> SentenceDetector:
-    """The sentence detector shipped with the package (loaded once per process)."""
-    return load_model(expected=SentenceDetector, name=FINDINGS_MODEL)
-
-
-@lru_cache(maxsize=1)
-def default_cm_model() -> CmRoleClassifier:
-    """The CM-role model shipped with the package (loaded once per process)."""
-    return load_model(expected=CmRoleClassifier, name=CM_ROLE_MODEL)
-
-
 class Judge:
     """spaCy component: writes the ad-level judgments of the codebook into ``Doc`` extensions.
 
@@ -486,48 +474,25 @@ class Judge:
     is trained on its decisions). ``to_disk`` writes the rules and both models.
     """
 
+    detector = ShippedModelAttribute(FINDINGS_MODEL, SentenceDetector)
+    """The sentence detector in use: the shipped one unless another was set."""
+    cm_model = ShippedModelAttribute(CM_ROLE_MODEL, CmRoleClassifier)
+    """The CM-role model in use: the shipped one unless another was set."""
+
     def __init__(self, nlp: Language, rules_dir: str | None = None, detector: SentenceDetector | None = None,
                  cm_model: CmRoleClassifier | None = None, use_cm_model: bool = True):
         self.nlp = nlp
         self.rules = FlagRules.from_disk(Path(rules_dir)) if rules_dir else default_rules()
-        self._detector = detector
-        self._cm_model = cm_model
+        self.detector = detector
+        self.cm_model = cm_model
         self.use_cm_model = use_cm_model
-
-    @property
-    def cm_model(self) -> CmRoleClassifier:
-        """The CM-role model in use: the shipped one unless another was set (loaded on first use)."""
-        if self._cm_model is None:
-            self._cm_model = default_cm_model()
-        return self._cm_model
-
-    @cm_model.setter
-    def cm_model(self, model: CmRoleClassifier) -> None:
-        self._cm_model = model
-
-    @property
-    def detector(self) -> SentenceDetector:
-        """The sentence detector in use: the shipped one unless another was set (loaded on first use)."""
-        if self._detector is None:
-            self._detector = default_detector()
-        return self._detector
-
-    @detector.setter
-    def detector(self, detector: SentenceDetector) -> None:
-        self._detector = detector
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._judge(batch)
-                batch = []
-        if batch:
-            yield from self._judge(batch)
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._judge(list(batch))
 
     def _detect(self, docs: list[Doc]) -> list[dict[str, list[Span]]]:
         settings = self.rules.detectors

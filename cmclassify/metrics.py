@@ -45,6 +45,32 @@ def prf(true_positives: int, n_found: int, n_gold: int) -> dict[str, float]:
     return {"precision": precision, "recall": recall, "f1": f1}
 
 
+def prf_intervals(counts: Any, groups: Sequence[Any], n_boot: int = 1000, seed: int = 0) -> dict[str, dict[str, Any]]:
+    """Precision, recall and F1 with bootstrap 95 % intervals from per-item counts (rows: true
+    positives, found, gold), resampling whole ``groups``; a figure with nothing to divide by is None."""
+    import numpy as np
+
+    counts = np.asarray(counts, dtype=float)
+    _, group_of = np.unique(np.asarray(groups), return_inverse=True)
+    table = np.zeros((group_of.max() + 1, 3))
+    np.add.at(table, group_of, counts)
+    rng = np.random.default_rng(seed)
+    boot = rng.multinomial(len(table), np.full(len(table), 1 / len(table)), size=n_boot) @ table
+
+    def figures(t: Any) -> tuple[Any, Any, Any]:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            precision, recall = t[..., 0] / t[..., 1], t[..., 0] / t[..., 2]
+            return precision, recall, np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0)
+
+    out = {}
+    for name, value, spread in zip(("precision", "recall", "f1"), figures(table.sum(0)), figures(boot)):
+        finite = np.isfinite(spread).any()
+        out[name] = {"value": None if np.isnan(value) else float(value),
+                     "low": float(np.nanpercentile(spread, 2.5)) if finite else None,
+                     "high": float(np.nanpercentile(spread, 97.5)) if finite else None}
+    return out
+
+
 def duty_scores(gold_labels: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label F1 and the confusion matrix (rows gold, columns predicted)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score

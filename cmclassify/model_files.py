@@ -11,6 +11,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -176,3 +177,30 @@ def load_models(model_dir: str | Path, *, trusted: bool = False) -> Any:
     if not found:
         raise ModelError(f"no cmclassify model in {model_dir}; train one with `cmclassify train -o {model_dir}`")
     return Models(**found)
+
+
+@lru_cache(maxsize=None)
+def shipped_model(name: str, expected: type) -> Any:
+    """The model ``name`` shipped with the package (loaded and verified once per process)."""
+    return load_model(expected=expected, name=name)
+
+
+class ShippedModelAttribute:
+    """A pipeline component's model: the one set on it, else the shipped model ``name``, loaded on
+    first use (so building a pipeline loads nothing until it runs)."""
+
+    def __init__(self, name: str, expected: type):
+        self.name, self.expected = name, expected
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.private = f"_{attribute}"
+
+    def __get__(self, component: Any, owner: type | None = None) -> Any:
+        if component is None:
+            return self
+        if getattr(component, self.private, None) is None:
+            setattr(component, self.private, shipped_model(self.name, self.expected))
+        return getattr(component, self.private)
+
+    def __set__(self, component: Any, model: Any) -> None:
+        setattr(component, self.private, model)

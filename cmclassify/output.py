@@ -41,7 +41,9 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a ``.partial`` file renamed into place: never half a file."""
+    path = Path(path)
     temporary = path.with_name(path.name + PARTIAL)
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
@@ -101,7 +103,7 @@ class OutputFolder:
         manifest = {"run": self.run_id, "started": self.started,
                     "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "input": self.source,
                     "files": self.names, "cmclassify": __version__, **counts}
-        _write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
     def __exit__(self, *exc: Any) -> None:
         if self._locked:

@@ -21,10 +21,11 @@ import simplemma
 import yaml
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+from spacy.util import minibatch
 
 from .clean import fold_in_place
 from .estimators import DutyCandidateClassifier
-from .model_files import EXTRACTION_MODEL, library_versions, load_model, save_model
+from .model_files import EXTRACTION_MODEL, ShippedModelAttribute, library_versions, load_model, save_model
 from .nlp import doc_text, lemma_texts_of_ranges
 from .rules import DutyStartRules, SectionRules, SegmentRules, bundled, load
 
@@ -552,12 +553,6 @@ class SectionTagger(_LexiconComponent):
         return doc
 
 
-@lru_cache(maxsize=1)
-def default_extraction_model() -> DutyCandidateClassifier:
-    """The duty extraction model shipped with the package (loaded once per process)."""
-    return load_model(expected=DutyCandidateClassifier, name=EXTRACTION_MODEL)
-
-
 def candidate_inputs(doc: Doc, lexicon: SegmentLexicon) -> tuple[list[Candidate], pd.DataFrame]:
     """The candidate items of a lemmatised doc and the extraction model's input for each."""
     text = doc_text(doc)
@@ -579,33 +574,19 @@ class DutySegmenter(_LexiconComponent):
     ``to_disk`` writes the lexicon and the model, so both travel with a saved pipeline.
     """
 
+    model = ShippedModelAttribute(EXTRACTION_MODEL, DutyCandidateClassifier)
+    """The extraction model in use: the shipped one unless another was set."""
+
     def __init__(self, lexicon_dir: str | None = None, model: DutyCandidateClassifier | None = None):
         super().__init__(lexicon_dir)
-        self._model = model
-
-    @property
-    def model(self) -> DutyCandidateClassifier:
-        """The extraction model in use: the shipped one unless another was set (loaded on first use)."""
-        if self._model is None:
-            self._model = default_extraction_model()
-        return self._model
-
-    @model.setter
-    def model(self, model: DutyCandidateClassifier) -> None:
-        self._model = model
+        self.model = model
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 256) -> Iterator[Doc]:
-        batch: list[Doc] = []
-        for doc in docs:
-            batch.append(doc)
-            if len(batch) >= batch_size:
-                yield from self._segment(batch)
-                batch = []
-        if batch:
-            yield from self._segment(batch)
+        for batch in minibatch(docs, size=batch_size):
+            yield from self._segment(list(batch))
 
     def _segment(self, docs: list[Doc]) -> list[Doc]:
         found = [candidate_inputs(doc, self.lexicon) for doc in docs]

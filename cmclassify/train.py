@@ -144,15 +144,21 @@ def train_extraction(out_dir: str | Path, gold: Sequence[dict[str, Any]], source
     ``source`` names the annotations file, whose sha256 the card records."""
     frame = extraction_examples(gold)
     classifier = fit_extraction(frame, classifier)
+    return _save_annotation_model(classifier, out_dir, EXTRACTION_MODEL, source, len(gold),
+                                  {"candidates": int(len(frame)), "duties": int(frame["label"].sum())})
+
+
+def _save_annotation_model(model: Any, out_dir: str | Path, name: str, source: str | Path, n_ads: int,
+                           counts: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    """Save a model trained on the annotations (``source``, ``n_ads`` ads) with its card; returns the card."""
     card = {
-        "model_version": f"duty-extraction-{_version()}", "created": date.today().isoformat(),
-        "params": classifier.get_params(),
-        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": len(gold),
-                          "candidates": int(len(frame)), "duties": int(frame["label"].sum())},
+        "model_version": f"{name.replace('_', '-')}-{_version()}", "created": date.today().isoformat(),
+        "params": model.get_params(), **extra,
+        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": n_ads, **counts},
         "library_versions": library_versions(),
     }
-    save_model(classifier, out_dir, card, name=EXTRACTION_MODEL)
-    return read_card(out_dir, EXTRACTION_MODEL)
+    save_model(model, out_dir, card, name=name)
+    return read_card(out_dir, name)
 
 
 def fit_extraction(frame: pd.DataFrame, classifier: DutyCandidateClassifier | None = None) -> DutyCandidateClassifier:
@@ -245,15 +251,10 @@ def train_detector(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: 
     frame = sentence_examples(gold)
     detector = fit_detector(frame, detector)
     counts = pd.Series([k for kinds in frame["kinds"] for k in kinds], dtype=object).value_counts()
-    card = {
-        "model_version": f"finding-detector-{_version()}", "created": date.today().isoformat(),
-        "params": detector.get_params(), "kinds": list(detector.kinds_),
-        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": len(gold),
-                          "items": int(len(frame)), "items_per_kind": {k: int(v) for k, v in counts.sort_index().items()}},
-        "library_versions": library_versions(),
-    }
-    save_model(detector, out_dir, card, name=FINDINGS_MODEL)
-    return read_card(out_dir, FINDINGS_MODEL)
+    return _save_annotation_model(detector, out_dir, FINDINGS_MODEL, source, len(gold),
+                                  {"items": int(len(frame)),
+                                   "items_per_kind": {k: int(v) for k, v in counts.sort_index().items()}},
+                                  kinds=list(detector.kinds_))
 
 
 # --- the CM role ----------------------------------------------------------------------------------------
@@ -261,6 +262,7 @@ def train_detector(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: 
 def cm_role_examples(gold: Sequence[dict[str, Any]], models: Models | None = None) -> tuple[pd.DataFrame, list[bool]]:
     """The CM-role model's input for ``gold`` ads, analysed with ``models`` (the shipped ones where
     None) and the hand rule deciding the role, and the ads' annotated roles."""
+    from .clean import fold_in_place
     from .flag import JUDGE, title_groups
     from .pipeline import analyse_with, load_nlp
 
@@ -269,7 +271,8 @@ def cm_role_examples(gold: Sequence[dict[str, Any]], models: Models | None = Non
     frame = pd.DataFrame({"ad_id": [str(i) for i in range(len(gold))], "title": [ad.get("title") or "" for ad in gold],
                           "description": [ad["description"] for ad in gold]})
     analysis = analyse_with(nlp, frame)
-    groups = [",".join(title_groups(title)) for title in analysis.ads["title"].fillna("")]
+    rules = nlp.get_pipe(JUDGE).rules.compiled(nlp)
+    groups = [",".join(title_groups(rules, fold_in_place(title))) for title in analysis.ads["title"].fillna("")]
     return cm_role_frame(analysis.ads, analysis.duties, groups), [bool(ad["is_cm_role"]) for ad in gold]
 
 
@@ -283,12 +286,4 @@ def train_cm_role(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: s
     """Fit the CM-role model on ``gold`` ads analysed with ``models`` and save it with its card."""
     frame, labels = cm_role_examples(gold, models)
     classifier = fit_cm_role(frame, labels, classifier)
-    card = {
-        "model_version": f"cm-role-{_version()}", "created": date.today().isoformat(),
-        "params": classifier.get_params(),
-        "training_data": {"sha256": sha256_of([Path(source)]), "files": [Path(source).name], "ads": len(gold),
-                          "cm_roles": int(sum(labels))},
-        "library_versions": library_versions(),
-    }
-    save_model(classifier, out_dir, card, name=CM_ROLE_MODEL)
-    return read_card(out_dir, CM_ROLE_MODEL)
+    return _save_annotation_model(classifier, out_dir, CM_ROLE_MODEL, source, len(gold), {"cm_roles": int(sum(labels))})

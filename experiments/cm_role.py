@@ -18,24 +18,14 @@ from sklearn.model_selection import GroupKFold
 
 from cmclassify.annotations import cv_groups, load_annotations
 from cmclassify.estimators import CmRoleClassifier
+from cmclassify.metrics import prf_intervals
 from cmclassify.train import cm_role_examples
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
 
 
-def scores(found, gold, groups, n_boot=1000, seed=0):
-    _, group_of = np.unique(groups, return_inverse=True)
-    table = np.zeros((group_of.max() + 1, 3))
-    np.add.at(table, group_of, np.column_stack([found & gold, found, gold]).astype(float))
-    rng = np.random.default_rng(seed)
-    boot = rng.multinomial(len(table), np.full(len(table), 1 / len(table)), size=n_boot) @ table
-
-    def f(t):
-        p, r = t[..., 0] / t[..., 1], t[..., 0] / t[..., 2]
-        return p, r, 2 * p * r / (p + r)
-
-    return {k: {"value": float(v), "low": float(np.nanpercentile(b, 2.5)), "high": float(np.nanpercentile(b, 97.5))}
-            for k, v, b in zip(("precision", "recall", "f1"), f(table.sum(0)), f(boot))}
+def scores(found, gold, groups):
+    return prf_intervals(np.column_stack([found & gold, found, gold]), groups)
 
 
 def main(argv=None):

@@ -18,29 +18,12 @@ from sklearn.model_selection import GroupKFold
 
 from cmclassify.annotations import cv_groups, load_annotations
 from cmclassify.estimators import DutyCandidateClassifier
-from cmclassify.metrics import match_duties
+from cmclassify.metrics import match_duties, prf_intervals
 from cmclassify.train import extraction_examples
 
 
 def extraction_counts(gold_texts, found_texts):
     return np.array([[len(match_duties(f, g)), len(f), len(g)] for f, g in zip(found_texts, gold_texts)], float)
-
-
-def prf_interval(counts, groups, n_boot=1000, seed=0):
-    _, group_of = np.unique(groups, return_inverse=True)
-    by_group = np.zeros((group_of.max() + 1, 3))
-    np.add.at(by_group, group_of, counts)
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(len(by_group), np.full(len(by_group), 1 / len(by_group)), size=n_boot)
-
-    def prf(t):
-        p, r = t[..., 0] / t[..., 1], t[..., 0] / t[..., 2]
-        return p, r, 2 * p * r / (p + r)
-
-    point = prf(counts.sum(0))
-    boot = prf(weights @ by_group)
-    return {name: {"value": float(v), "low": float(np.percentile(b, 2.5)), "high": float(np.percentile(b, 97.5))}
-            for name, v, b in zip(("precision", "recall", "f1"), point, boot)}
 
 
 def select(frame, proba, threshold):
@@ -84,7 +67,7 @@ def main(argv=None):
         for threshold in ((0.5,) if params is None else (0.3, 0.4, 0.45, 0.5, 0.6)):
             found = select(frame, proba, threshold)
             counts = extraction_counts(gold_texts, [list(found.get(i, {}).values()) for i in range(len(gold))])
-            scores = prf_interval(counts, groups)
+            scores = prf_intervals(counts, groups)
             key = f"{name}, threshold {threshold}"
             results[key] = {**scores, "seconds": round(time.time() - started, 1)}
             print(f"{key:70s} P {scores['precision']['value']:.3f} R {scores['recall']['value']:.3f} "

@@ -21,6 +21,7 @@ from sklearn.model_selection import GroupKFold
 
 from cmclassify.annotations import cv_groups, load_annotations
 from cmclassify.estimators import SentenceDetector
+from cmclassify.metrics import prf_intervals
 from cmclassify.train import sentence_examples
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -34,24 +35,8 @@ def gold_kinds(ad):
     return kinds
 
 
-def prf(tp, pred, gold, groups, n_boot=1000, seed=0):
-    _, group_of = np.unique(groups, return_inverse=True)
-    table = np.zeros((group_of.max() + 1, 3))
-    np.add.at(table, group_of, np.column_stack([tp, pred, gold]))
-    rng = np.random.default_rng(seed)
-    boot = rng.multinomial(len(table), np.full(len(table), 1 / len(table)), size=n_boot) @ table
-
-    def f(t):
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p, r = t[..., 0] / t[..., 1], t[..., 0] / t[..., 2]
-            return p, r, np.where(p + r > 0, 2 * p * r / (p + r), 0)
-
-    point = f(table.sum(0))
-    spread = f(boot)
-    return {name: {"value": None if np.isnan(v) else float(v),
-                   "low": float(np.nanpercentile(b, 2.5)) if np.isfinite(b).any() else None,
-                   "high": float(np.nanpercentile(b, 97.5)) if np.isfinite(b).any() else None}
-            for name, v, b in zip(("precision", "recall", "f1"), point, spread)}
+def prf(found, is_gold, groups):
+    return prf_intervals(np.column_stack([found & is_gold, found, is_gold]), groups)
 
 
 def main(argv=None):
@@ -85,7 +70,7 @@ def main(argv=None):
         grid = {}
         for threshold in THRESHOLDS:
             found = best_by_ad[kind].to_numpy() >= threshold
-            grid[str(threshold)] = prf((found & is_gold).astype(float), found.astype(float), is_gold.astype(float), groups)
+            grid[str(threshold)] = prf(found, is_gold, groups)
         trusted = [t for t, s in grid.items() if (s["precision"]["value"] or 0) >= 0.75]
         pool = trusted or list(grid)
         chosen = max(pool, key=lambda t: grid[t]["f1"]["value"] or 0)
@@ -98,7 +83,7 @@ def main(argv=None):
     found_any = np.zeros(len(gold), bool)
     for kind in grounds:
         found_any |= best_by_ad[kind].to_numpy() >= results[kind]["chosen_threshold"]
-    flag = prf((found_any & any_gold).astype(float), found_any.astype(float), any_gold.astype(float), groups)
+    flag = prf(found_any, any_gold, groups)
     results["discriminatory_requirement"] = {"positives": int(any_gold.sum()), "at_chosen_thresholds": flag}
     print(f"discriminatory_requirement   positives {any_gold.sum():4d}  P {flag['precision']['value']:.3f} "
           f"R {flag['recall']['value']:.3f} F1 {flag['f1']['value']:.3f} [{flag['f1']['low']:.2f}, {flag['f1']['high']:.2f}]")
