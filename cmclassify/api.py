@@ -13,7 +13,7 @@ from .read import AdsInput
 
 def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
             progress: bool = True, model: DutyClassifier | None = None, rules: FlagRules | None = None,
-            models: Models | None = None) -> Analysis:
+            models: Models | None = None, n_process: int = 1) -> Analysis:
     """Analyse job ads: one row per ad (``.ads``), per duty (``.duties``) and per flag evidence (``.findings``).
 
     ``data`` is a DataFrame (columns ``description``, ``title``, ``ad_id`` by
@@ -27,7 +27,8 @@ def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "
     (see :func:`cmclassify.load_model`); ``rules`` the flag patterns (see
     :meth:`cmclassify.FlagRules.load`); ``models`` any of the other learned models
     (:class:`cmclassify.Models`). For inputs larger than memory use
-    :func:`cmclassify.analyse_to_files`.
+    :func:`cmclassify.analyse_to_files`. ``n_process`` (spaCy's name) runs that many worker
+    processes (``-1``: one per core); the results are the same, in the same order, as with one.
     """
     if _is_dask_frame(data):
         from .distributed import analyse_dask
@@ -35,7 +36,7 @@ def analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "
         return analyse_dask(data, text_col=text_col, title_col=title_col, id_col=id_col, model=model, rules=rules,
                             models=models)
     return analyse_local(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
-                         model=model, rules=rules, models=models)
+                         model=model, rules=rules, models=models, n_process=n_process)
 
 
 

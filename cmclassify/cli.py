@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     analyse.add_argument("--title-col", default="title", help="column holding the title (default: title)")
     analyse.add_argument("--id-col", default="ad_id", help="column holding the ad id (default: ad_id)")
     analyse.add_argument("--no-progress", action="store_true", help="no progress bar")
+    analyse.add_argument("-j", "--jobs", type=int, default=1, metavar="N",
+                         help="worker processes for the local engine (-1: one per core; default 1)")
     analyse.add_argument("--engine", choices=("local", "dask"), default="local",
                          help="local: stream through this process (default); dask: partitioned Parquet via Dask")
     analyse.add_argument("--scheduler", metavar="ADDRESS",
@@ -44,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--lang", choices=("es", "en", "both"), default="es", help="language of the report (default: es)")
     report.add_argument("--max-cards", type=int, default=500, help="ads shown as full cards, highest score first (default: 500)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
+    report.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (-1: one per core; default 1)")
 
     train = commands.add_parser("train", help="train the duty models (reproduces the shipped models from data/ and the annotations)")
     train.add_argument("data", nargs="?", help="labelled duties: JSONL/CSV file or folder (default: the bundled data/duties)")
@@ -189,7 +192,7 @@ def _run_analyse(args: argparse.Namespace) -> int:
         from .pipeline import analyse_to_files
 
         done = analyse_to_files(args.input, args.output, args.format, text_col=args.text_col, title_col=args.title_col,
-                                id_col=args.id_col, progress=not args.no_progress)
+                                id_col=args.id_col, progress=not args.no_progress, n_process=args.jobs)
     summary = ", ".join(f"{n} {status}" for status, n in done["statuses"].items())
     print(f"{done['n_ads']} ads ({summary}), {done['n_duties']} duties -> {', '.join(map(str, done['paths']))}")
     return 0
@@ -199,7 +202,7 @@ def _run_report(args: argparse.Namespace) -> int:
     from .api import analyse
 
     result = analyse(args.input, text_col=args.text_col, title_col=args.title_col, id_col=args.id_col,
-                     progress=not args.no_progress)
+                     progress=not args.no_progress, n_process=args.jobs)
     html = result.to_html(args.output, lang=args.lang, max_cards=args.max_cards)
     print(f"{len(result.ads)} ads -> {args.output} ({len(html.encode()) / 1e6:.1f} MB)")
     return 0

@@ -138,14 +138,18 @@ class CharNgramTfidf(TransformerMixin, BaseEstimator):
         shape = (len(texts), len(self.vectorizer_.vocabulary_))
         if not texts:
             return sparse.csr_matrix(shape)
-        rows, columns = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
-        for row, text in enumerate(texts):
+        cache, columns, lengths = self._word_cache, [np.zeros(0, dtype=np.int64)], []
+        for text in texts:
+            length = 0
             for word in text.split():
-                features = self._word_features(word)
+                features = cache.get(word)
+                if features is None:
+                    features = self._word_features(word)
                 columns.append(features)
-                rows.append(np.full(len(features), row, dtype=np.int64))
-        columns_all = np.concatenate(columns)
-        counts = sparse.csr_matrix((np.ones(len(columns_all)), (np.concatenate(rows), columns_all)), shape=shape)
+                length += len(features)
+            lengths.append(length)
+        rows = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+        counts = sparse.csr_matrix((np.ones(len(rows)), (rows, np.concatenate(columns))), shape=shape)
         counts.sum_duplicates()
         return self.vectorizer_._tfidf.transform(counts, copy=False)
 
@@ -390,14 +394,14 @@ class SentenceDetector(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array(self.kinds_)
         return self
 
-    def predict_proba(self, X: pd.DataFrame) -> pd.DataFrame:
-        """One column per kind: the probability that each item shows it."""
+    def predict_proba(self, X: pd.DataFrame, kinds: Sequence[str] | None = None) -> pd.DataFrame:
+        """One column per kind (all, or ``kinds``): the probability that each item shows it."""
         check_is_fitted(self, "models_")
-        if len(X) == 0:
-            return pd.DataFrame(columns=self.kinds_, dtype=float)
+        kinds = list(self.kinds_ if kinds is None else kinds)
+        if len(X) == 0 or not kinds:
+            return pd.DataFrame(np.zeros((len(X), len(kinds))), columns=kinds)
         matrix = self._matrix(X, fit=False)
-        return pd.DataFrame({kind: model.predict_proba(matrix)[:, 1] for kind, model in self.models_.items()},
-                            columns=self.kinds_)
+        return pd.DataFrame({kind: self.models_[kind].predict_proba(matrix)[:, 1] for kind in kinds}, columns=kinds)
 
     def predict(self, X: pd.DataFrame) -> list[set[str]]:
         proba = self.predict_proba(X)

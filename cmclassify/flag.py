@@ -504,10 +504,10 @@ class Judge:
 
         lemmas = [lemma for doc in docs for lemma in
                   doc.user_data.get(ITEM_LEMMAS) or [lemma_text_of_span(s) for s in doc.spans.get("items", [])]]
-        proba = self.detector.predict_proba(pd.DataFrame({"text": [span.text for _, span in items], "lemmas": lemmas}))
-        for kind in settings.use:
-            if kind not in proba.columns:
-                continue
+        texts = [doc_text(docs[i])[span.start_char:span.end_char] for i, span in items]
+        kinds = [kind for kind in settings.use if kind in self.detector.kinds_]
+        proba = self.detector.predict_proba(pd.DataFrame({"text": texts, "lemmas": lemmas}), kinds=kinds)
+        for kind in kinds:
             threshold = settings.thresholds.get(kind, self.detector.threshold)
             for (i, span), p in zip(items, proba[kind].to_numpy()):
                 if p >= threshold:

@@ -75,12 +75,22 @@ class SimplemmaLemmatizer:
         return self
 
 
+_TEXT = "cmclassify_text"
+
+
 def doc_text(doc: Doc) -> str:
     """``doc.text``, kept on the doc: spaCy rebuilds it from the tokens at every access."""
-    text = doc.user_data.get("cmclassify_text")
+    text = doc.user_data.get(_TEXT)
     if text is None:
-        text = doc.user_data["cmclassify_text"] = doc.text
+        text = doc.user_data[_TEXT] = doc.text
     return text
+
+
+def make_doc(nlp: Language, text: str) -> Doc:
+    """``nlp.make_doc(text)`` with ``text`` kept for :func:`doc_text` (the tokenizer loses no character)."""
+    doc = nlp.make_doc(text)
+    doc.user_data[_TEXT] = text
+    return doc
 
 
 def blank_nlp() -> Language:

@@ -7,7 +7,9 @@ classify → flag), and gather the results into tables (:class:`cmclassify.Analy
 
 from __future__ import annotations
 
+import os
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +26,7 @@ from .classify import LABELLER, label_shares, orientation
 from .clean import clean
 from .estimators import DutyClassifier, Models
 from .flag import JUDGE, FlagRules
-from .nlp import LEMMATIZER
+from .nlp import LEMMATIZER, make_doc
 from .output import TableWriters
 from .read import (INPUT_COLUMNS, ROW_ERROR, ROW_WARNING, AdsInput, count_rows, decode, free_name, iter_file_chunks,
                    normalise_frame)
@@ -160,7 +162,7 @@ def _analyse_frame(frame: pd.DataFrame, nlp: Language) -> tuple[list[dict[str, A
 
 def _docs(nlp: Language, ready: list[tuple[int, str, str]]) -> Iterator[Any]:
     for _, text, title in ready:
-        doc = nlp.make_doc(text)
+        doc = make_doc(nlp, text)
         doc._.ad_title = title
         yield doc
 
@@ -194,25 +196,68 @@ def _raw_chunks(data: AdsInput, text_col: str, chunk_size: int) -> tuple[Iterato
     return (frame.iloc[start:start + chunk_size] for start in range(0, max(len(frame), 1), chunk_size)), len(frame)
 
 
+Records = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]
+
+
+def _analyse_chunk(frame: pd.DataFrame, model: DutyClassifier | None, rules: FlagRules | None,
+                   models: Models | None) -> Records:
+    """One chunk's records, in this process or a worker (whose pipeline is loaded once and reused)."""
+    return _analyse_frame(frame, pipeline_for(model, rules, models))
+
+
+def _worker_count(n_process: int) -> int:
+    if isinstance(n_process, bool) or not isinstance(n_process, int) or n_process == 0 or n_process < -1:
+        raise ValueError(f"n_process must be a positive number of processes or -1 for every core, not {n_process!r}")
+    return os.cpu_count() or 1 if n_process == -1 else n_process
+
+
+def _records_in_order(frames: Iterator[pd.DataFrame], n_process: int, model: DutyClassifier | None,
+                      rules: FlagRules | None, models: Models | None) -> Iterator[tuple[pd.DataFrame, Records]]:
+    """Each normalised chunk with its records, in input order; over ``n_process`` worker processes
+    (joblib's loky: a worker loads the pipeline once, a few chunks are in flight at a time, and an
+    interrupted run stops the workers)."""
+    if n_process == 1:
+        for frame in frames:
+            yield frame, _analyse_chunk(frame, model, rules, models)
+        return
+    from joblib import Parallel, delayed
+
+    sent: deque[pd.DataFrame] = deque()
+
+    def tasks() -> Iterator[Any]:
+        for frame in frames:
+            sent.append(frame)
+            yield delayed(_analyse_chunk)(frame, model, rules, models)
+
+    with Parallel(n_jobs=n_process, backend="loky", return_as="generator", pre_dispatch="2*n_jobs") as parallel:
+        for records in parallel(tasks()):
+            yield sent.popleft(), records
+
+
 def iter_analyse(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                  chunk_size: int = CHUNK_SIZE, progress: bool = True, model: DutyClassifier | None = None,
-                 rules: FlagRules | None = None,
-                 models: Models | None = None) -> Iterator[Analysis]:
+                 rules: FlagRules | None = None, models: Models | None = None,
+                 n_process: int = 1) -> Iterator[Analysis]:
     """Analyse chunk by chunk, yielding one :class:`Analysis` per chunk of ``chunk_size`` ads.
 
     A file is read a chunk at a time, so memory stays flat whatever its size.
     Arguments as for :func:`cmclassify.analyse`; repeated ids are renamed across chunks too.
     """
-    nlp = pipeline_for(model, rules, models)
+    workers = _worker_count(n_process)
+    _check_overrides(model, rules, models)
     chunks, total = _raw_chunks(data, text_col, chunk_size)
     seen_ids: set[str] = set()
     renamed: dict[str, str] = {}
-    with tqdm(total=total, unit="ad", disable=not progress, delay=2) as bar:
+
+    def frames() -> Iterator[pd.DataFrame]:
         for number, raw in enumerate(chunks):
             if number == 0:
                 _require_text_column(raw, text_col, data)
-            frame = normalise_frame(raw, text_col=text_col, title_col=title_col, id_col=id_col, seen_ids=seen_ids)
-            part = Analysis.from_records(*_analyse_frame(frame, nlp))
+            yield normalise_frame(raw, text_col=text_col, title_col=title_col, id_col=id_col, seen_ids=seen_ids)
+
+    with tqdm(total=total, unit="ad", disable=not progress, delay=2) as bar:
+        for frame, records in _records_in_order(frames(), workers, model, rules, models):
+            part = Analysis.from_records(*records)
             extra = list(frame.columns[len(INPUT_COLUMNS):])  # the input's own columns, with their dtypes
             _name_input_columns(extra, renamed)
             for column in extra:
@@ -247,19 +292,18 @@ def _require_text_column(raw: pd.DataFrame, text_col: str, data: AdsInput) -> No
 
 def analyse_local(data: AdsInput, *, text_col: str = "description", title_col: str = "title", id_col: str = "ad_id",
                   progress: bool = True, model: DutyClassifier | None = None,
-                  rules: FlagRules | None = None,
-                  models: Models | None = None) -> Analysis:
-    """:func:`cmclassify.analyse` in this process, for anything but a Dask DataFrame."""
+                  rules: FlagRules | None = None, models: Models | None = None, n_process: int = 1) -> Analysis:
+    """:func:`cmclassify.analyse` on this machine, for anything but a Dask DataFrame."""
     parts = list(iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, progress=progress,
-                              model=model, rules=rules, models=models))
+                              model=model, rules=rules, models=models, n_process=n_process))
     return Analysis.concat(parts) if parts else Analysis.from_records([], [], [])
 
 
 def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", *, text_col: str = "description",
                      title_col: str = "title", id_col: str = "ad_id", chunk_size: int = CHUNK_SIZE,
                      progress: bool = True, model: DutyClassifier | None = None,
-                     rules: FlagRules | None = None,
-                     models: Models | None = None) -> dict[str, Any]:
+                     rules: FlagRules | None = None, models: Models | None = None,
+                     n_process: int = 1) -> dict[str, Any]:
     """Analyse ``data`` chunk by chunk, appending to ``ads``, ``duties`` and ``findings`` files in ``out_dir``.
 
     Memory stays flat whatever the input size. The files take their names, and
@@ -269,8 +313,8 @@ def analyse_to_files(data: AdsInput, out_dir: str | Path, fmt: str = "parquet", 
     """
     with TableWriters(out_dir, fmt, source=str(data) if isinstance(data, (str, Path)) else type(data).__name__) as writers:
         for part in iter_analyse(data, text_col=text_col, title_col=title_col, id_col=id_col, chunk_size=chunk_size,
-                                 progress=progress, model=model, rules=rules,
-                                 models=models):
+                                 progress=progress, model=model, rules=rules, models=models,
+                                 n_process=n_process):
             writers.write(part)
     return {"paths": writers.paths, "statuses": writers.statuses, "n_ads": writers.rows["ads"],
             "n_duties": writers.rows["duties"]}

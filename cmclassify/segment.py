@@ -6,7 +6,7 @@ bottom write the results into ``doc.spans["sections"]`` and ``doc.spans["duties"
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left, bisect_right
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -76,7 +76,7 @@ def _words(items: list[str]) -> frozenset[str]:
     return frozenset(w.lower() for w in items)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: a cache key of the cutting
 class SegmentLexicon:
     """The segmenter's rules, compiled from ``sections.yaml``, ``duty_starts.yaml`` and ``segment.yaml``."""
 
@@ -286,8 +286,9 @@ def _separator_kind(mark: str) -> str:
     return "bullet"
 
 
+@lru_cache(maxsize=1024)  # an ad's sections are cut for the candidates, the hand rules and the judge
 def _cut_pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *,
-                split_on_capitals: bool) -> list[tuple[int, int, str]]:
+                split_on_capitals: bool) -> tuple[tuple[int, int, str], ...]:
     """Cut a section into items at bullets, numbers, line breaks, semicolons, field labels and sentence
     ends (and, with ``split_on_capitals``, where a capitalised task word starts a run-together item):
     ``(start, end, kind of cut before it)``, trimmed as the codebook trims duties."""
@@ -330,7 +331,7 @@ def _cut_pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *,
             tail_piece = piece[head:].rstrip(" .;,:")
         if tail_piece:
             trimmed.append((start + a + head, start + a + head + len(tail_piece), kind))
-    return trimmed
+    return tuple(trimmed)
 
 
 def _pieces(text: str, start: int, end: int, lexicon: SegmentLexicon, *, split_on_capitals: bool) -> list[tuple[int, int]]:
@@ -365,7 +366,7 @@ def _inside_parentheses(parens: list[tuple[int, str]], position: int) -> bool:
 
 
 def _words_key(text: str) -> str:
-    return " ".join(w.lower() for w in _WORDS.findall(text))
+    return " ".join(_WORDS.findall(text)).lower()
 
 
 def cut_duties(text: str, sections: list[Section] | None = None, lexicon: SegmentLexicon | None = None) -> list[Duty]:
@@ -446,7 +447,22 @@ def _bucket(value: int, edges: tuple[int, ...]) -> str:
 
 
 _MONEY = re.compile(r"\$ ?\d|\d ?(?:usd|pesos|€|eur)\b", re.IGNORECASE)
-_CONTACT = re.compile(r"https?://|www\.|\S+@\S+")
+_CONTACT = re.compile(r"https?://|www\.|\S@\S")
+
+
+@lru_cache(maxsize=4096)
+def _first_word(header: str) -> str:
+    words = _WORDS.findall(header)
+    return fold_in_place(words[0]) if words else ""
+
+
+def _contains_or_within(spans: list[tuple[int, int]], starts: list[int], start: int, end: int) -> bool:
+    """Whether one of the sorted, non-overlapping ``spans`` holds ``start:end`` or lies within it."""
+    before = bisect_right(starts, start) - 1
+    if before >= 0 and end <= spans[before][1]:
+        return True
+    after = bisect_left(starts, start)
+    return after < len(spans) and spans[after][1] <= end
 
 
 def candidate_features(text: str, candidates: list[Candidate], sections: list[Section],
@@ -455,8 +471,8 @@ def candidate_features(text: str, candidates: list[Candidate], sections: list[Se
     heading, position in its list, the cut before it), how it opens (a task verb, a noun of action,
     a future), its size and contents, what the hand rules say, and the same for its neighbours."""
     lexicon = lexicon or default_lexicon()
-    rule_duties = cut_duties(text, sections, lexicon)
-    rule_spans = [(d.start, d.end) for d in rule_duties]
+    rule_spans = sorted((d.start, d.end) for d in cut_duties(text, sections, lexicon))
+    rule_starts = [a for a, _ in rule_spans]
     has_duties_section = any(s.label == "duties" for s in sections)
     seen: set[str] = set()
     rows = []
@@ -470,7 +486,7 @@ def candidate_features(text: str, candidates: list[Candidate], sections: list[Se
             f"section={c.section}": 1, f"cut={c.cut}": 1, f"pos={_bucket(c.index, (0, 1, 2, 4, 8))}": 1,
             f"size={_bucket(c.section_size, (1, 2, 4, 8, 16))}": 1, f"words={_bucket(len(words), (1, 2, 4, 7, 12, 20, 35))}": 1,
             f"first={first}": 1, f"first_end={first[-3:]}": 1,
-            f"header={fold_in_place(_WORDS.findall(c.header)[0]) if _WORDS.findall(c.header) else ''}": 1,
+            f"header={_first_word(c.header)}": 1,
             f"where={_bucket(int(10 * c.start / max(len(text), 1)), (0, 2, 5, 8))}": 1,
         }
         flags = {
@@ -478,11 +494,11 @@ def candidate_features(text: str, candidates: list[Candidate], sections: list[Se
             "infinitive": bool(words) and _is_infinitive(first, lexicon),
             "action_noun": first.endswith(("cion", "sion", "miento")), "opener": first in lexicon.openers,
             "task_led": _is_task_led(piece, lexicon), "ends_colon": text[c.end:c.end + 1] == ":",
-            "digit": any(ch.isdigit() for ch in piece), "money": bool(_MONEY.search(piece)),
+            "digit": any(map(str.isdigit, piece)), "money": bool(_MONEY.search(piece)),
             "contact": bool(_CONTACT.search(piece)), "not_duty_pattern": bool(lexicon.not_duty.search(folded)),
             "title_like": _looks_like_title(piece, lexicon), "upper": piece.isupper(),
             "repeat": key in seen, "question": "?" in piece,
-            "rule_duty": any(a <= c.start and c.end <= b or c.start <= a and b <= c.end for a, b in rule_spans),
+            "rule_duty": _contains_or_within(rule_spans, rule_starts, c.start, c.end),
         }
         f.update({name: 1 for name, on in flags.items() if on})
         seen.add(key)
@@ -553,15 +569,16 @@ class SectionTagger(_LexiconComponent):
         return doc
 
 
-def candidate_inputs(doc: Doc, lexicon: SegmentLexicon) -> tuple[list[Candidate], pd.DataFrame]:
-    """The candidate items of a lemmatised doc and the extraction model's input for each."""
+def candidate_inputs(doc: Doc, lexicon: SegmentLexicon) -> tuple[list[Candidate], dict[str, list[Any]]]:
+    """The candidate items of a lemmatised doc and the extraction model's input for each (the columns
+    of :class:`cmclassify.DutyCandidateClassifier`'s DataFrame)."""
     text = doc_text(doc)
     sections = [Section(s.label_, s.start_char, s.end_char) for s in doc.spans.get("sections", [])] \
         or find_sections(text, lexicon)
     candidates = find_candidates(text, sections, lexicon)
     lemmas = candidate_lemmas(doc, candidates)
-    return candidates, pd.DataFrame({"features": candidate_features(text, candidates, sections, lexicon),
-                                     "text": lemmas, "context": candidate_context(lemmas, candidates)})
+    return candidates, {"features": candidate_features(text, candidates, sections, lexicon),
+                        "text": lemmas, "context": candidate_context(lemmas, candidates)}
 
 
 class DutySegmenter(_LexiconComponent):
@@ -590,10 +607,10 @@ class DutySegmenter(_LexiconComponent):
 
     def _segment(self, docs: list[Doc]) -> list[Doc]:
         found = [candidate_inputs(doc, self.lexicon) for doc in docs]
-        inputs = [frame for _, frame in found if len(frame)]
-        chosen = iter(self.model.predict(pd.concat(inputs, ignore_index=True)) if inputs else [])
-        for doc, (candidates, frame) in zip(docs, found):
-            doc.user_data[ITEM_LEMMAS] = frame["text"].tolist()
+        batch = {column: [value for _, inputs in found for value in inputs[column]] for column in ("features", "text", "context")}
+        chosen = iter(self.model.predict(pd.DataFrame(batch)) if batch["text"] else [])
+        for doc, (candidates, inputs) in zip(docs, found):
+            doc.user_data[ITEM_LEMMAS] = inputs["text"]
             text = doc_text(doc)
             spans, items, seen = [], [], set()
             for candidate in candidates:

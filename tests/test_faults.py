@@ -129,22 +129,47 @@ def test_a_second_run_into_a_folder_in_use_is_refused(tmp_path):
     assert (tmp_path / MANIFEST).exists()
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_an_interrupted_run_keeps_earlier_results_and_marks_its_own_files_partial(tmp_path, sig):
+def _processes_marked(marker: str) -> list[int]:
+    """Live processes whose environment holds ``marker`` (Linux /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if marker.encode() in environ.read():
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+# Ctrl-C in a terminal reaches the whole process group (workers too); SIGTERM the main process only.
+@pytest.mark.parametrize("sig, jobs", [(signal.SIGINT, 1), (signal.SIGTERM, 1), (signal.SIGINT, 2), (signal.SIGTERM, 2)])
+def test_an_interrupted_run_keeps_earlier_results_and_marks_its_own_files_partial(tmp_path, sig, jobs):
     out = tmp_path / "out"
     _analyse_into(out, 5, "parquet")
     earlier = {p.name: p.read_bytes() for p in out.iterdir()}
     big = tmp_path / "big.csv"
     pd.DataFrame({"ad_id": [f"b{i}" for i in range(20_000)], "description": [AD] * 20_000}).to_csv(big, index=False)
+    marker = f"CMCLASSIFY_TEST_RUN={tmp_path.name}"
     process = subprocess.Popen([sys.executable, "-m", "cmclassify", "analyse", str(big), "-o", str(out),
-                                "--format", "parquet", "--no-progress"], stderr=subprocess.PIPE, text=True)
+                                "--format", "parquet", "--no-progress", "--jobs", str(jobs)], stderr=subprocess.PIPE,
+                               text=True, start_new_session=True, env={**os.environ, "CMCLASSIFY_TEST_RUN": tmp_path.name})
     deadline = time.time() + 120
     # The first chunk written, the later ones still being analysed.
     while not (out / "ads.parquet.partial").exists() and time.time() < deadline and process.poll() is None:
         time.sleep(0.2)
     assert process.poll() is None, "the run ended before it could be interrupted"
-    process.send_signal(sig)
+    if jobs > 1:
+        assert len(_processes_marked(marker)) > jobs, "the workers are not running"
+    if sig == signal.SIGINT:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
     _, stderr = process.communicate(timeout=60)
+    deadline = time.time() + 30
+    while _processes_marked(marker) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _processes_marked(marker), "a worker outlived the interrupted run"
     assert process.returncode == 130 and "interrupted" in stderr and "Traceback" not in stderr
     assert {p.name: p.read_bytes() for p in out.iterdir() if not p.name.endswith(".partial")} == earlier
     assert len(pd.read_parquet(out / "ads.parquet")) == 5

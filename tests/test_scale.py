@@ -103,3 +103,32 @@ def test_cli_dask_engine_writes_partitioned_parquet(cluster, sample_ads, tmp_pat
     duties = pd.read_parquet(tmp_path / "out" / "duties")
     assert len(duties) > 0 and set(duties["ad_id"]) <= set(sample_ads["ad_id"])
     assert "48 ads" in capsys.readouterr().out
+
+
+def test_worker_processes_give_the_same_rows_in_the_same_order(sample_ads):
+    frame = sample_ads.assign(batch="s").astype({"description": object})
+    bad = pd.DataFrame({"ad_id": ["bad", frame["ad_id"].iloc[0]], "description": [42, ""], "batch": ["x", "x"]})
+    frame = pd.concat([bad, frame, bad], ignore_index=True)
+    one = cmclassify.Analysis.concat(list(iter_analyse(frame, chunk_size=9, progress=False)))
+    two = cmclassify.Analysis.concat(list(iter_analyse(frame, chunk_size=9, progress=False, n_process=2)))
+    for name in ("ads", "duties", "findings"):
+        pd.testing.assert_frame_equal(getattr(two, name), getattr(one, name))
+    assert two.ads["status"].tolist()[:2] == ["error", "empty"] and "int" in two.ads["error"].iloc[0]
+    assert two.ads["ad_id"].is_unique and (two.ads["batch"] == frame["batch"]).all()
+
+
+@pytest.mark.parametrize("n_process", [0, -2, 1.5, True, "2"])
+def test_n_process_is_a_count_of_processes(n_process):
+    with pytest.raises(ValueError, match="n_process"):
+        analyse(["Funciones: responder mensajes."], progress=False, n_process=n_process)
+
+
+def test_cli_jobs_writes_the_same_tables_as_one_process(sample_ads, tmp_path):
+    source = tmp_path / "ads.parquet"
+    sample_ads.to_parquet(source)
+    for jobs in ("1", "2"):
+        assert main(["analyse", str(source), "-o", str(tmp_path / jobs), "--format", "parquet", "--jobs", jobs,
+                     "--no-progress"]) == 0
+    for table in ("ads", "duties", "findings"):
+        pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "2" / f"{table}.parquet"),
+                                      pd.read_parquet(tmp_path / "1" / f"{table}.parquet"))
