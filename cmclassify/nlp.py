@@ -123,6 +123,6 @@ def lemma_texts_of_ranges(doc: Doc, ranges: list[tuple[int, int]]) -> list[str]:
         return []
     rows = doc.to_array([IDX, NORM, IS_ALPHA])
     strings = doc.vocab.strings
-    norms = [strings[int(h)] if alpha else "" for h, alpha in zip(rows[:, 1], rows[:, 2])]
+    norms = [strings[h] if alpha else "" for h, alpha in zip(rows[:, 1].tolist(), rows[:, 2].tolist())]
     bounds = numpy.searchsorted(rows[:, 0], numpy.asarray(ranges, dtype=numpy.int64).ravel(), side="left").reshape(-1, 2)
     return [" ".join(n for n in norms[first:last] if n) for first, last in bounds.tolist()]

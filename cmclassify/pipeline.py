@@ -246,6 +246,8 @@ def iter_analyse(data: AdsInput, *, text_col: str = "description", title_col: st
     workers = _worker_count(n_process)
     _check_overrides(model, rules, models)
     chunks, total = _raw_chunks(data, text_col, chunk_size)
+    if total is not None and total <= chunk_size:
+        workers = 1  # one chunk: workers would only add their start-up
     seen_ids: set[str] = set()
     renamed: dict[str, str] = {}
 

@@ -125,7 +125,8 @@ def test_n_process_is_a_count_of_processes(n_process):
 
 def test_cli_jobs_writes_the_same_tables_as_one_process(sample_ads, tmp_path):
     source = tmp_path / "ads.parquet"
-    sample_ads.to_parquet(source)
+    copies = [sample_ads.assign(ad_id=sample_ads["ad_id"] + f"-{i}") for i in range(25)]  # more than one chunk
+    pd.concat(copies, ignore_index=True).to_parquet(source)
     for jobs in ("1", "2"):
         assert main(["analyse", str(source), "-o", str(tmp_path / jobs), "--format", "parquet", "--jobs", jobs,
                      "--no-progress"]) == 0
