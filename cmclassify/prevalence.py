@@ -47,7 +47,11 @@ def tool_error_rates(path: str | Path | None = None, among: str = "all") -> pd.D
 
     if among not in ("all", "cm"):
         raise ValueError(f"among must be 'all' or 'cm', not {among!r}")
-    report = json.loads(Path(path or models_dir() / "cv_results.json").read_text(encoding="utf-8"))
+    source = Path(path or models_dir() / "cv_results.json")
+    report = json.loads(source.read_text(encoding="utf-8"))
+    if "by_cm_role" not in report or "is_cm_role.specificity" not in report.get("figures", {}):
+        raise ValueError(f"{source} holds no sensitivity and specificity counts; make it with "
+                         "cmclassify evaluate --cv 5 --out FILE")
     figures = report["figures"] if among == "all" else report["by_cm_role"]["cm"]["figures"]
     rows = {}
     for flag in dict.fromkeys(CORRECTED_BY.values()):

@@ -91,6 +91,13 @@ def test_shipped_error_rates_come_from_the_cross_validation_counts():
         tool_error_rates(among="everyone")
 
 
+def test_an_old_cv_report_is_refused_with_a_reason(tmp_path: Path):
+    old = tmp_path / "cv.json"
+    old.write_text(json.dumps({"figures": {"is_cm_role.recall": {"value": 0.9}}}), encoding="utf-8")
+    with pytest.raises(ValueError, match="evaluate --cv"):
+        tool_error_rates(old)
+
+
 # --- summarise: Wilson, bootstrap, minimum n, correction ----------------------------------------------
 
 def test_summary_intervals_by_kind(twelve: Analysis):
