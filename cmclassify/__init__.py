@@ -22,13 +22,13 @@ _EXPORTS = {
     "Analysis": "analysis", "DutyClassifier": "estimators", "Models": "estimators", "FlagRules": "flag",
     "classify_duties": "classify", "load_model": "model_files", "load_nlp": "pipeline",
     "analyse": "api", "analyse_text": "pipeline", "analyse_to_files": "pipeline", "iter_analyse": "pipeline",
-    "train_model": "train",
+    "train_model": "train", "data_dictionary": "export", "tool_error_rates": "prevalence",
 }
 
 __all__ = [
     "AD_COLUMNS", "DUTY_COLUMNS", "FINDING_COLUMNS", "LABELS", "Analysis", "DutyClassifier", "FlagRules", "InputError",
     "ModelError", "Models", "RulesError", "analyse", "analyse_text", "analyse_to_files", "classify_duties", "iter_analyse",
-    "load_model", "load_nlp", "train_model", "__version__",
+    "data_dictionary", "load_model", "load_nlp", "tool_error_rates", "train_model", "__version__",
 ]
 
 if TYPE_CHECKING:
@@ -37,9 +37,11 @@ if TYPE_CHECKING:
     from .classify import classify_duties
     from .errors import InputError, ModelError, RulesError
     from .estimators import DutyClassifier, Models
+    from .export import data_dictionary
     from .flag import FlagRules
     from .model_files import load_model
     from .pipeline import analyse_text, analyse_to_files, iter_analyse, load_nlp
+    from .prevalence import tool_error_rates
     from .tables import AD_COLUMNS, DUTY_COLUMNS, FINDING_COLUMNS
     from .train import train_model
     from .vocabulary import LABELS

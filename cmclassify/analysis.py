@@ -67,14 +67,33 @@ class Analysis:
         return cls(*(pd.concat([getattr(p, name) for p in parts], ignore_index=True)
                      for name in TABLES))
 
-    def summary(self, by: str | list[str] | None = None, n_boot: int = 1000, seed: int = 0,
-                confidence: float = 0.95) -> pd.DataFrame:
-        """The corpus figures (rates, shares, orientation) with bootstrap confidence intervals,
-        overall or per group of ``by`` (column names, or "month" for a date column);
-        see :func:`cmclassify.aggregate.summarise`."""
+    @classmethod
+    def load(cls, folder: str | Path) -> "Analysis":
+        """The analysis written into ``folder`` by ``cmclassify analyse``, :meth:`save` or :meth:`export`."""
+        from .export import read_tables
+
+        tables = read_tables(folder)
+        return cls(*(tables[name] for name in TABLES))
+
+    def summary(self, by: str | list[str] | None = None, *, min_n: int = 30, correct: bool = True,
+                n_boot: int = 1000, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+        """The corpus figures (rates of every flag and reason, orientation shares, mean duty label
+        shares), overall or per group of ``by`` (column names; "month" or "year" for a date column),
+        each with n and a 95 % interval (Wilson for proportions, bootstrap for means); figures over
+        fewer than ``min_n`` ads are withheld as too small; with ``correct``, the proportions
+        corrected for the tool's error. See :func:`cmclassify.aggregate.summarise`."""
         from .aggregate import summarise
 
-        return summarise(self, by=by, n_boot=n_boot, seed=seed, confidence=confidence)
+        return summarise(self, by=by, n_boot=n_boot, seed=seed, confidence=confidence, min_n=min_n, correct=correct)
+
+    def export(self, out_dir: str | Path, by: list[str | list[str]] | None = None, fmt: str = "parquet", *,
+               min_n: int = 30, correct: bool = True) -> list[Path]:
+        """Write the three tables, the summary overall and per grouping of ``by`` (e.g.
+        ``["country", ["source", "year"]]``) and ``data_dictionary.csv`` into ``out_dir``;
+        see :func:`cmclassify.export.export`."""
+        from .export import export
+
+        return export(self, out_dir, by or [], fmt, min_n=min_n, correct=correct)
 
     def plot(self, kind: str = "orientation", **kwargs: Any) -> Any:
         """A matplotlib figure: ``"orientation"``, ``"alchemist"``, ``"flags"``, ``"top_duties"`` or

@@ -1,4 +1,6 @@
-"""Command line: ``cmclassify analyse|evaluate``. Exit codes: 0 done, 1 runtime error, 2 usage."""
+"""Command line: ``cmclassify analyse|report|summary|train|info|evaluate|annotations``.
+
+Exit codes: 0 done, 1 runtime error, 2 usage."""
 
 from __future__ import annotations
 
@@ -47,6 +49,19 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--max-cards", type=int, default=500, help="ads shown as full cards, highest score first (default: 500)")
     report.add_argument("--no-progress", action="store_true", help="no progress bar")
     report.add_argument("-j", "--jobs", type=int, default=1, metavar="N", help="worker processes (-1: one per core; default 1)")
+
+    summary = commands.add_parser("summary", help="summarise a folder of results (from analyse) overall and per group, "
+                                                  "with intervals and corrected rates; writes them with a data dictionary")
+    summary.add_argument("results", nargs="?", help="folder written by cmclassify analyse")
+    summary.add_argument("-o", "--output", help="folder for the summaries (default: the results folder)")
+    summary.add_argument("--by", action="append", default=[], metavar="COLUMNS",
+                         help="group by these columns of the ads, comma-separated (month, year: from the date); "
+                              "repeatable, one file each")
+    summary.add_argument("--format", choices=FORMATS, default="csv", help="file format (default: csv)")
+    summary.add_argument("--min-n", type=int, default=30, help="withhold figures over fewer ads (default: 30)")
+    summary.add_argument("--no-correction", action="store_true",
+                         help="no rates corrected for the tool's error (e.g. for results of other models)")
+    summary.add_argument("--dictionary", action="store_true", help="print the data dictionary as Markdown and stop")
 
     train = commands.add_parser("train", help="train the duty models (reproduces the shipped models from data/ and the annotations)")
     train.add_argument("data", nargs="?", help="labelled duties: JSONL/CSV file or folder (default: the bundled data/duties)")
@@ -198,6 +213,27 @@ def _run_analyse(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_summary(args: argparse.Namespace) -> int:
+    from .export import dictionary_markdown
+
+    if args.dictionary:
+        print(dictionary_markdown(), end="")
+        return 0
+    if args.results is None:
+        raise ValueError("give the folder of results to summarise (or --dictionary)")
+    from .analysis import Analysis
+    from .export import export_summaries
+
+    analysis = Analysis.load(args.results)
+    groupings = [[c.strip() for c in by.split(",") if c.strip()] for by in args.by]
+    paths = export_summaries(analysis, args.output or args.results, groupings, args.format, min_n=args.min_n,
+                             correct=not args.no_correction)
+    overall = analysis.summary(min_n=args.min_n, correct=not args.no_correction)
+    print(overall[["metric", "value", "ci_low", "ci_high", "n", "corrected"]].to_string(index=False, float_format="%.3f"))
+    print(f"-> {', '.join(map(str, paths))}")
+    return 0
+
+
 def _run_report(args: argparse.Namespace) -> int:
     from .api import analyse
 
@@ -309,7 +345,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report,
-              "annotations": _run_annotations}.get(args.command, _run_analyse)
+              "annotations": _run_annotations, "summary": _run_summary}.get(args.command, _run_analyse)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() \
         else None
     try:

@@ -9,7 +9,8 @@ each fold and scores the out-of-fold predictions. Both report the same figures:
 - duty labels on the gold duty texts: accuracy, macro-F1, F1 per label;
 - labels of the duties matched end to end: accuracy;
 - orientation accuracy on the gold CM ads (gold orientation by the 60 % rule);
-- precision / recall / F1 of the CM role, each flag and each alchemist reason.
+- precision / recall / F1 and specificity of the CM role, each flag and each alchemist reason (with
+  the confusion counts behind recall and specificity, for prevalence corrections).
 
 Intervals come from resampling ads (whole cross-validation groups, when given)
 with replacement; each figure is recomputed from the resampled counts.
@@ -121,6 +122,8 @@ def figures(totals: np.ndarray) -> dict[str, np.ndarray]:
     for name in (*GOLD_FLAGS, *(f"reason_{r}" for r in REASON_LETTERS)):
         for key, value in _prf(t[f"{name}_tp"], t[f"{name}_pred"], t[f"{name}_gold"]).items():
             out[f"{name}.{key}"] = value
+        negatives = t["ads"] - t[f"{name}_gold"]
+        out[f"{name}.specificity"] = _ratio(negatives - t[f"{name}_pred"] + t[f"{name}_tp"], negatives)
     return out
 
 
@@ -146,7 +149,12 @@ def summarise_counts(counts: np.ndarray, groups: Sequence[int] | None = None, n_
         result[name] = {"value": None if np.isnan(value) else float(value), "low": low, "high": high}
     support = counts.sum(0)
     for name in (*GOLD_FLAGS, *(f"reason_{r}" for r in REASON_LETTERS)):
-        result[f"{name}.f1"]["positives"] = int(support[_INDEX[f"{name}_gold"]])
+        tp, pred, gold = (int(support[_INDEX[f"{name}_{k}"]]) for k in ("tp", "pred", "gold"))
+        negatives = int(support[_INDEX["ads"]]) - gold
+        result[f"{name}.f1"]["positives"] = gold
+        # The confusion counts behind sensitivity (recall) and specificity, for prevalence corrections.
+        result[f"{name}.recall"].update(true_positives=tp, positives=gold)
+        result[f"{name}.specificity"].update(true_negatives=negatives - pred + tp, negatives=negatives)
     result["extraction.f1"]["gold"] = int(support[_INDEX["ext_gold"]])
     result["duty_labels.macro_f1"]["n"] = int(support[[_INDEX[c] for c in _CONFUSION]].sum())
     result["orientation.accuracy"]["n"] = int(support[_INDEX["orient_n"]])
@@ -215,7 +223,7 @@ def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int
                    n_boot: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Grouped K-fold cross-validation: ``trainer`` fits on the other folds, the tool analyses the
     held-out fold; figures (with intervals resampling whole groups) over all held-out predictions,
-    overall and per stratum."""
+    overall, per stratum, per country and among gold CM / non-CM ads."""
     from sklearn.model_selection import GroupKFold
 
     groups = np.asarray(groups)
@@ -229,8 +237,10 @@ def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int
         counts[test_index] = score(held_out, result, _label_predictions(held_out, labels))
     report: dict[str, Any] = {"folds": folds, "n_ads": len(gold), "n_groups": int(len(set(groups.tolist()))),
                               "figures": summarise_counts(counts, groups, n_boot, seed)}
-    for field, key in (("stratum", "by_stratum"), ("country", "by_country")):
-        values = np.array([str(ad.get(field) or "") for ad in gold])
+    # by_cm_role: figures among the ads whose gold says CM role / not, for rates taken over CM ads only.
+    for field, key in (("stratum", "by_stratum"), ("country", "by_country"), ("is_cm_role", "by_cm_role")):
+        values = np.array([("cm" if ad.get(field) else "not_cm") if field == "is_cm_role" else str(ad.get(field) or "")
+                           for ad in gold])
         report[key] = {value: {"n_ads": int(mask.sum()), "figures": summarise_counts(counts[mask], groups[mask], n_boot, seed)}
                        for value, mask in ((v, values == v) for v in sorted(set(values.tolist()) - {""}))}
     return report
@@ -241,8 +251,9 @@ _ROWS = [
     ("Duty labels (gold duty texts)", ["duty_labels.accuracy", "duty_labels.macro_f1",
                                        *(f"duty_labels.f1.{label}" for label in LABELS)]),
     ("End to end", ["end_to_end.accuracy", "orientation.accuracy"]),
-    ("Ad-level flags", [f"{f}.{k}" for f in GOLD_FLAGS for k in ("precision", "recall", "f1")]),
-    ("Alchemist reasons", [f"reason_{r}.{k}" for r in REASON_LETTERS for k in ("precision", "recall", "f1")]),
+    ("Ad-level flags", [f"{f}.{k}" for f in GOLD_FLAGS for k in ("precision", "recall", "f1", "specificity")]),
+    ("Alchemist reasons", [f"reason_{r}.{k}" for r in REASON_LETTERS
+                           for k in ("precision", "recall", "f1", "specificity")]),
 ]
 
 

@@ -71,6 +71,27 @@ def prf_intervals(counts: Any, groups: Sequence[Any], n_boot: int = 1000, seed: 
     return out
 
 
+def wilson_interval(successes: Any, n: Any, confidence: float = 0.95) -> tuple[Any, Any]:
+    """Wilson score interval of the proportion ``successes / n`` (arrays or numbers); NaN where n is 0.
+
+    Unlike the Wald interval it stays inside [0, 1] and is not empty at 0 or n successes.
+    """
+    from statistics import NormalDist
+
+    import numpy as np
+
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    # Exactly 0 (n) successes give exactly 0 (1) as the bound, not a rounding error away from it.
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0, 1))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0, 1))
+    return np.where(n > 0, low, np.nan), np.where(n > 0, high, np.nan)
+
+
 def duty_scores(gold_labels: Sequence[str], predicted: Sequence[str]) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label F1 and the confusion matrix (rows gold, columns predicted)."""
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score

@@ -35,7 +35,7 @@ AD_COLUMNS = {
                               "religion, health, other",
 }
 FINDING_COLUMNS = {
-    "ad_id": "the ad",
+    "ad_id": "the ad the finding belongs to",
     "flag": "alchemist, follower_credential, hype_title or discriminatory_requirement",
     "reason": "A-E for alchemist findings, the ground for a discriminatory requirement, empty otherwise",
     "reason_name": "outcome_overreach, scope_overload, sole_ownership, facade, mismatch, the ground, or the flag",
@@ -73,6 +73,9 @@ _FINDING_DTYPES = {**{c: "str" for c in FINDING_COLUMNS}, "start": "int64", "end
 
 
 TABLES = ("ads", "duties", "findings")
+#: Each table's columns with their meanings, and their pandas dtypes.
+TABLE_COLUMNS = {"ads": AD_COLUMNS, "duties": DUTY_COLUMNS, "findings": FINDING_COLUMNS}
+TABLE_DTYPES = {"ads": _AD_DTYPES, "duties": _DUTY_DTYPES, "findings": _FINDING_DTYPES}
 
 
 class Tables(Protocol):

@@ -245,7 +245,12 @@ def test_evaluate_cv_on_a_small_fixture(tmp_path, capsys):
     assert extraction["gold"] == 12 and 0 < extraction["value"] <= 1
     assert extraction["low"] <= extraction["value"] <= extraction["high"]
     assert scores["figures"]["is_cm_role.f1"]["positives"] == 3
+    recall, specificity = scores["figures"]["is_cm_role.recall"], scores["figures"]["is_cm_role.specificity"]
+    assert recall["positives"] == 3 and specificity["negatives"] == 3  # 6 ads, 3 CM roles
+    assert recall["value"] == recall["true_positives"] / 3
+    assert specificity["value"] == specificity["true_negatives"] / 3
     assert set(scores["by_stratum"]) == {"cm_title", "neighbour"}
+    assert scores["by_cm_role"]["cm"]["figures"]["is_cm_role.recall"]["positives"] == 3
 
 
 def test_cross_validation_trains_each_fold_without_its_held_out_ads(tmp_path):

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 
 import cmclassify
 from cmclassify import report
-from cmclassify.aggregate import METRICS, summarise
+from cmclassify.aggregate import MEAN_METRICS, METRICS, summarise
 from cmclassify.analysis import Analysis
 from tests.conftest import CORPUS, needs_corpus
 
@@ -186,12 +186,16 @@ def test_summarise_is_seeded(sample: Analysis):
     pd.testing.assert_frame_equal(first, summarise(sample, by="country", n_boot=300, seed=7))
     other = summarise(sample, by="country", n_boot=300, seed=8)
     assert not np.allclose(first["ci_low"].fillna(-1), other["ci_low"].fillna(-1))
-    assert summarise(sample, n_boot=0)["ci_low"].isna().all()
+    no_bootstrap = summarise(sample, n_boot=0).set_index("metric")
+    assert no_bootstrap.loc[list(MEAN_METRICS), "ci_low"].isna().all()  # Wilson intervals need no resampling
+    resampled = summarise(sample, n_boot=50, seed=3).set_index("metric")
+    assert no_bootstrap.loc["alchemist_rate", "ci_low"] == resampled.loc["alchemist_rate", "ci_low"]
 
 
 def test_summarise_by_groups(hand: Analysis):
     table = summarise(hand, by="country", n_boot=100)
-    assert list(table.columns) == ["country", "metric", "value", "ci_low", "ci_high", "n", "population"]
+    assert list(table.columns) == ["country", "metric", "value", "ci_low", "ci_high", "n", "population", "interval",
+                                   "too_small", "corrected", "corrected_low", "corrected_high"]
     assert sorted(table["country"].unique()) == ["Argentina", "Mexico"]
     counts = table[table["metric"] == "n_ads"].set_index("country")["value"]
     assert counts.to_dict() == {"Argentina": 4, "Mexico": 6}
@@ -213,7 +217,8 @@ def test_summarise_group_equals_subset(sample: Analysis):
 
 
 def test_summarise_intervals_are_right_for_large_corpora():
-    """Both resampling paths (few distinct ads / many) give the textbook interval of a proportion."""
+    """Both resampling paths (few distinct ads / many) give the textbook interval of a mean share,
+    and the Wilson interval of a proportion is the textbook one too."""
     rng = np.random.default_rng(1)
     n = 20_000
     flags = rng.random(n) < 0.3
@@ -221,14 +226,17 @@ def test_summarise_intervals_are_right_for_large_corpora():
     ads["ad_id"] = [f"x{i}" for i in range(n)]
     ads["alchemist"] = pd.array(flags, dtype="boolean")
     ads["is_cm_role"] = pd.array(np.ones(n, dtype=bool), dtype="boolean")
+    ads["share_other"] = flags.astype(float)
     few = Analysis(ads, pd.DataFrame(), pd.DataFrame())
     many_ads = ads.copy()
-    many_ads["share_other"] = rng.random(n) * 1e-6  # every ad distinct
+    many_ads["share_other"] += rng.random(n) * 1e-6  # every ad distinct
     many = Analysis(many_ads, pd.DataFrame(), pd.DataFrame())
     half_width = 1.96 * np.sqrt(0.3 * 0.7 / n)
     for analysis in (few, many):
-        row = summarise(analysis, n_boot=400).set_index("metric").loc["alchemist_rate_cm"]
-        assert (row["ci_high"] - row["ci_low"]) / 2 == pytest.approx(half_width, rel=0.2)
+        table = summarise(analysis, n_boot=400).set_index("metric")
+        for metric in ("alchemist_rate_cm", "duty_share_other"):
+            row = table.loc[metric]
+            assert (row["ci_high"] - row["ci_low"]) / 2 == pytest.approx(half_width, rel=0.2), metric
 
 
 def test_summarise_rejects_bad_confidence(hand: Analysis):
