@@ -47,11 +47,11 @@ def test_glued_headers():
 
 
 def test_items_run_together_without_bullets():
-    text = ("Responsabilidades: Gestión de redes sociales (Instagram, Facebook, TikTok, etc.) Creación y planificación de "
-            "contenido Respuesta de mensajes y comentarios Seguimiento de métricas Requisitos: Experiencia")
-    assert duties(text) == ["Gestión de redes sociales (Instagram, Facebook, TikTok, etc.)",
-                            "Creación y planificación de contenido", "Respuesta de mensajes y comentarios",
-                            "Seguimiento de métricas"]
+    text = ("Responsabilidades: Administración de las cuentas (Instagram, TikTok y LinkedIn) Planificación del "
+            "calendario de publicaciones Moderación de comentarios en las cuentas Seguimiento mensual del alcance Requisitos: Experiencia")
+    assert duties(text) == ["Administración de las cuentas (Instagram, TikTok y LinkedIn)",
+                            "Planificación del calendario de publicaciones", "Moderación de comentarios en las cuentas",
+                            "Seguimiento mensual del alcance"]
 
 
 def test_semicolons_separate_duties_but_commas_do_not():
