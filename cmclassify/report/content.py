@@ -91,14 +91,16 @@ def _finding_mark(finding: dict[str, Any]) -> str:
     return finding["reason"] or {"follower_credential": "F", "hype_title": "H"}.get(finding["flag"], "!")
 
 
-def _finding_tip(finding: dict[str, Any]) -> str:
+def _finding_tip(finding: dict[str, Any], lang: str = "both") -> str:
     key = finding["reason"] or finding["flag"]
-    return f"{name(finding['flag'])} {key}: {name(key)}" if finding["reason"] else name(key)
+    return f"{name(finding['flag'], lang)} {key}: {name(key, lang)}" if finding["reason"] else name(key, lang)
 
 
-def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]]) -> list[_Block]:
+def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]],
+              lang: str = "both") -> list[_Block]:
     """Cut ``text`` into blocks (one per duty, and the text between) and parts (one per set of
-    findings covering them), using the offsets of the duties and of the findings."""
+    findings covering them), using the offsets of the duties and of the findings; the parts' tips
+    name the findings in ``lang``."""
     length = len(text)
     duty_spans = sorted((b, d) for d in duties if (b := _span_bounds(d["start"], d["end"], length)))
     finding_spans = [(b, f) for f in findings if (b := _span_bounds(f["start"], f["end"], length))]
@@ -108,7 +110,7 @@ def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[di
         duty = next((d for (s, e), d in duty_spans if s <= a and b <= e), None)
         covering = [f for (s, e), f in finding_spans if s <= a and b <= e]
         flags = sorted({f["flag"] for f in covering})
-        tip = "\n".join(dict.fromkeys(_finding_tip(f) for f in covering))
+        tip = "\n".join(dict.fromkeys(_finding_tip(f, lang) for f in covering))
         tags = list(dict.fromkeys(_finding_mark(f) for (s, e), f in finding_spans if e == b))
         part = _Part(text[a:b], flags, tip, tags)
         if blocks and blocks[-1].duty is duty:
