@@ -282,3 +282,141 @@ def test_binding_elsewhere_than_this_machine_warns(monkeypatch, capsys):
     serve_module.serve("127.0.0.1", 9999)
     assert "warning" not in capsys.readouterr().err
     assert is_loopback("localhost") and is_loopback("::1") and not is_loopback("192.168.1.4")
+
+
+# --- a real browser ------------------------------------------------------------------------------
+
+def _browser_reason() -> str | None:
+    from tests.test_report import _chromium
+
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright driver is not installed (pip install -e '.[dev]')"
+    if _chromium() is None:
+        return "Chromium is not installed (apt-get install chromium)"
+    return None
+
+
+needs_browser = pytest.mark.skipif(_browser_reason() is not None, reason=_browser_reason() or "")
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The review page served by uvicorn on a free local port, for the length of the module."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    running = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    for _ in range(600):
+        if running.started:
+            break
+        time.sleep(0.05)
+    assert running.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}"
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_report import _chromium
+
+    with sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield launched
+        launched.close()
+
+
+def _paste(page, title: str, text: str) -> None:
+    page.fill("#title", title)
+    page.fill("#text", text)
+    page.click("#score-button")
+    page.wait_for_selector("#verdict-line")
+
+
+def _pages(pdf: bytes) -> int:
+    import io
+
+    from pypdf import PdfReader
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+@needs_browser
+def test_review_page_in_a_real_browser(server, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server)
+    _paste(page, TITLE, AD)
+    assert "Alquimista (A, B, D, E)" in page.inner_text("#verdict-line")
+    assert page.locator("li.fix").count() == 6
+    assert page.locator("mark.duty").count() == 8
+    # Apply the second fix (reason A), then check the verdict changed and the comparison shows it.
+    page.locator("button.apply").nth(1).click()
+    page.wait_for_selector("#before-after")
+    assert "Alquimista (B, D, E)" in page.inner_text("#verdict-line")
+    assert "en apoyo del equipo comercial" in page.input_value("#text")
+    assert page.locator("#before-after tr.changed").count() >= 2
+    # Edit in place and re-score.
+    page.fill("#text", page.input_value("#text").replace("buena presencia, ", ""))
+    page.click("#score-button")
+    page.wait_for_selector("#verdict-line")
+    assert "Requisito discriminatorio" not in page.inner_text("#verdict-line")
+    # Every mark is reachable by keyboard, and shows its tip while focused.
+    page.focus("mark.duty")
+    assert page.evaluate("document.activeElement.tagName") == "MARK"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.tagName") in ("MARK", "SPAN")
+    tip = page.evaluate("getComputedStyle(document.activeElement, '::after').content")
+    assert tip not in ("none", "normal", '""')
+    # Printing: the form and buttons go, the review fits on two A4 pages.
+    page.emulate_media(media="print")
+    assert not page.is_visible("#ad-form") and not page.is_visible("button.apply")
+    assert _pages(page.pdf(format="A4", print_background=True)) <= 2
+    page.emulate_media(media="screen")
+    assert not dialogs
+    for width in (360, 768, 1400):
+        page.set_viewport_size({"width": width, "height": 900})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"sideways scroll at {width} px"
+        page.screenshot(path=str(tmp_path / f"review-{width}.png"), full_page=True)
+        assert (tmp_path / f"review-{width}.png").stat().st_size > 20_000
+    page.close()
+
+
+@needs_browser
+def test_review_page_with_hostile_input_in_a_real_browser(server, browser):
+    page = browser.new_page()
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server)
+    _paste(page, HOSTILE_TITLE, HOSTILE_AD)
+    page.hover("#verdict-title")
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.getAttribute('data-pwned')") is None, "an injected payload ran"
+    assert not dialogs
+    assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+    assert SENTINEL_SCRIPT in page.input_value("#text") or SENTINEL_SCRIPT in page.input_value("#title")
+    page.close()
+
+
+@needs_browser
+def test_standalone_review_file_prints_on_two_pages_at_most(browser, tmp_path):
+    path = tmp_path / "review.html"
+    path.write_text(review_ad(AD, TITLE, "en").to_html(), encoding="utf-8")
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    assert "Fix first" in page.inner_text("#fixes-title")
+    assert _pages(page.pdf(format="A4", print_background=True)) <= 2
+    page.close()
