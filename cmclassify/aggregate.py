@@ -133,10 +133,22 @@ def _summarise_group(ads: pd.DataFrame, n_boot: int, rng: np.random.Generator, c
         lows, highs = _percentiles(ratios, (1 - confidence) / 2)
     for i, name in enumerate(names):
         n = sums[denominator[i]]
-        rows.append({"metric": name, "value": float(sums[numerator[i]] / n) if n else np.nan,
-                     "ci_low": float(lows[i]), "ci_high": float(highs[i]), "n": int(n),
-                     "population": METRICS[name][0]})
+        k = sums[numerator[i]]
+        low, high = float(lows[i]), float(highs[i])
+        if n and not name.startswith("duty_") and (k == 0 or k == n):
+            low, high = _wilson(int(round(k)), int(n), confidence)
+        rows.append({"metric": name, "value": float(k / n) if n else np.nan,
+                     "ci_low": low, "ci_high": high, "n": int(n), "population": METRICS[name][0]})
     return rows
+
+
+def _wilson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """Wilson score interval of k successes in n: at 0 % or 100 % every bootstrap resample repeats the
+    sample, so the percentile interval collapses to a point; Wilson's does not."""
+    from scipy.stats import binomtest
+
+    interval = binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
 
 
 def _percentiles(ratios: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:

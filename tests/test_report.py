@@ -349,8 +349,10 @@ def test_render_html_caps_cards_and_rows(sample: Analysis):
     assert len(cards) == 5 and 'data-cap="cards"' in html and 'data-cap="rows"' in html
     assert len([a for a in page.with_tag("tr") if "data-ad-id" in a]) == 10
     scores = sample.ads.set_index("ad_id")["alchemist_score"]
-    top = sorted(scores.fillna(-1).tolist(), reverse=True)[:5]
+    cm = sample.ads.set_index("ad_id")["is_cm_role"].fillna(False)
+    top = sorted(scores[cm].tolist(), reverse=True)[:5]  # the CM ads first, highest score first
     assert [scores[a["data-ad-id"]] for a in cards] == pytest.approx(top)
+    assert all(cm[a["data-ad-id"]] for a in cards)
     assert page.with_tag("html")[0]["data-lang"] == "en"
     with pytest.raises(ValueError):
         report.render_html(sample, lang="fr")

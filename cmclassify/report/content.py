@@ -4,7 +4,8 @@ breakdowns and the most frequent duties, prepared from an analysis for the HTML 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +13,13 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import group_keys
+from ..clean import fold
+from ..nlp import SimplemmaLemmatizer
 from ..vocabulary import GROUNDS, LABELS
 from .names import COLOURS, METRIC_NAMES, NAMES, POPULATION_NAMES, REASON_LETTERS, REPORT_FLAGS, fmt_number, fmt_pct, name, pick, shorten
 
 GROUP_CANDIDATES = ("source", "country", "month")
+_WORD = re.compile(r"\w+")
 
 
 def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool = True) -> pd.DataFrame:
@@ -35,9 +39,11 @@ def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool 
     for label in LABELS:
         texts = duties.loc[duties["label"] == label, "text" if unit == "text" else "evidence"].dropna().astype(str)
         if unit == "text":
-            counts = Counter(_normalise_duty(t) for t in texts)
+            counts = _grouped(_normalise_duty(t) for t in texts)
         else:
-            counts = Counter(term.strip() for terms in texts for term in terms.split(";") if term.strip())
+            accented = _accented_forms(duties.loc[duties["label"] == label, "text"].dropna().astype(str))
+            counts = Counter(" ".join(accented.get(w, w) for w in term.split())
+                             for terms in texts for term in terms.split(";") if term.strip())
         counts.pop("", None)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
         rows += [{"label": label, "item": item, "count": count} for item, count in ranked]
@@ -47,6 +53,31 @@ def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool 
 def _normalise_duty(text: str) -> str:
     text = " ".join(text.split()).strip(" .;:,-–•·*").lower()
     return text[:1].upper() + text[1:]
+
+
+def _grouped(texts: Iterable[str]) -> Counter[str]:
+    """Duty texts counted by their words without accents or punctuation ("Diseñar piezas (Canva)" and
+    "disenar piezas canva" are one duty), each group shown in its most frequent spelling."""
+    groups: dict[str, Counter[str]] = {}
+    for text in texts:
+        groups.setdefault(" ".join(_WORD.findall(fold(text))), Counter())[text] += 1
+    return Counter({spellings.most_common(1)[0][0]: sum(spellings.values())
+                    for key, spellings in groups.items() if key})
+
+
+def _accented_forms(texts: Iterable[str]) -> dict[str, str]:
+    """Evidence terms are accent-folded lemmas ("campana"); the form to show is the lemma with its accents
+    ("campaña"), as it is written in the duties."""
+    lemmatizer = SimplemmaLemmatizer()
+    seen: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for word in _WORD.findall(text.lower()):
+            lemma, norm = lemmatizer.lemma_and_norm(word)
+            seen[(norm, lemma)] += 1
+    forms: dict[str, str] = {}
+    for (norm, lemma), _ in seen.most_common():
+        forms.setdefault(norm, lemma)
+    return forms
 
 
 # Columns of .ads shown elsewhere on a card; any other scalar column is listed in its header.
@@ -193,9 +224,13 @@ def _row_values(ad: pd.Series) -> dict[str, Any]:
 
 
 def priority_order(ads: pd.DataFrame) -> np.ndarray:
-    """Row positions, highest alchemist score first, then input order (unscored ads last)."""
+    """Row positions: the CM ads first, then the other analysed ads, then those not analysed; within
+    each, highest alchemist score first, then input order."""
     score = ads["alchemist_score"].astype(float).fillna(-1.0).to_numpy()
-    return np.lexsort((np.arange(len(ads)), -score))
+    ok = (ads["status"] == "ok").to_numpy(dtype=bool)
+    cm = ok & ads["is_cm_role"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    tier = np.where(cm, 0, np.where(ok, 1, 2))
+    return np.lexsort((np.arange(len(ads)), -score, tier))
 
 
 def _grouping_columns(ads: pd.DataFrame, group_by: Sequence[str] | None) -> list[str]:
@@ -228,7 +263,7 @@ def _figure_row(metric: str, row: pd.Series, lang: str) -> dict[str, Any]:
 def _kpis(summary: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     rows = summary.set_index("metric")
     keys = ["n_ads", "n_ok", "n_cm_ads", "alchemist_rate_cm", "follower_credential_rate_cm", "hype_title_rate_cm",
-            "discriminatory_requirement_rate"]
+            "discriminatory_requirement_rate_cm"]
     share = _figure_row("cm_share", rows.loc["cm_share"], lang)
     return [{**_figure_row(k, rows.loc[k], lang),
              "colour": COLOURS.get(k.removesuffix("_cm").removesuffix("_rate"), "#1F2A44"),
