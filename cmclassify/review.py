@@ -329,7 +329,6 @@ def _split_fix(review: Review, group: list[dict[str, Any]]) -> Fix:
     """Reason B: the post keeps its conversation duties; the rest goes to a named team or a second post."""
     rules = _rewrites()
     common = _common(review, group[0])
-    common["why"] = _scope_explanation(review)
     by_start = {int(d["start"]): d for d in review.duties.to_dict("records")}
     quoted = list(dict.fromkeys(g["evidence"] for g in group if g["field"] == "text"))
     labels = {g["evidence"]: by_start.get(int(g["start"]), {}).get("label") for g in group if g["field"] == "text"}
@@ -346,16 +345,6 @@ def _split_fix(review: Review, group: list[dict[str, Any]]) -> Fix:
     edits = tuple((m, "") for m in moved) + ((kept[-1], f"{kept[-1]}\n- {line}"),)
     rewrite = "\n".join([*kept, line])
     return Fix(**common, field="text", quote="\n".join(quoted), rewrite=rewrite, edits=edits)
-
-
-def _scope_explanation(review: Review) -> str:
-    """Reason B's explanation with the functions named in the page's language."""
-    from .vocabulary import FUNCTIONS
-
-    functions = [f for f in str(review.ad.get("functions") or "").split(",") if f]
-    names = [_rewrites().areas[f] if review.lang == "es" else FUNCTIONS[f] for f in functions]
-    message = FlagRules.default().messages.B.explanation
-    return getattr(message, review.lang).format(n=len(functions), functions=", ".join(names))
 
 
 def apply_fix(text: str, title: str, fix: Fix) -> tuple[str, str] | None:

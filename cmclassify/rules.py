@@ -234,6 +234,7 @@ class Messages(Strict):
     hype_title: Message
     discriminatory_requirement: Message
     grounds: dict[str, Localised]
+    functions: dict[Literal[tuple(FUNCTIONS)], Localised]  # type: ignore[valid-type]
 
     @field_validator("grounds")
     @classmethod

@@ -80,7 +80,7 @@ def test_fix_first_list_is_ranked_and_quotes_the_ads_own_sentences(reviewed):
     # Reason B: five functions split: the design, ads and web duties go to a named team.
     assert "Colaborar con el equipo de diseño" in by_key["B"].rewrite
     assert "Responder" not in by_key["B"].quote and "Diseñar piezas" in by_key["B"].quote
-    assert "redes sociales, diseño, video y fotografía" in by_key["B"].why  # functions named in Spanish
+    assert "redes sociales y comunidad, diseño gráfico, video y fotografía" in by_key["B"].why  # in Spanish
 
 
 def test_applying_every_fix_clears_the_flags_it_fixes(reviewed):
