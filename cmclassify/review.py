@@ -58,6 +58,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "score_short": "Puntuación", "duty_shares": "Venta / conversación / otra", "findings": "Hallazgos",
         "generated": "Generado por cmclassify {version}. Apoyo para la revisión, no para filtrar candidatos.",
         "limit": "El texto tiene {n} caracteres; el máximo es {max}. Recorte el anuncio y vuelva a intentarlo.",
+        "body_limit": "El envío es demasiado grande: el texto admite hasta {max} caracteres. Recorte el anuncio y vuelva a intentarlo.",
         "title_limit": "El título tiene {n} caracteres; el máximo es {max}.",
         "empty": "Pegue el texto del anuncio: está vacío.", "bad_request": "No se pudo leer el formulario: {why}",
         "not_found": "La corrección ya no corresponde al texto (¿lo editó?). Revise la lista nueva.",
@@ -83,6 +84,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "score_short": "Score", "duty_shares": "Selling / conversation / other", "findings": "Findings",
         "generated": "Made by cmclassify {version}. Support for review, not for screening candidates.",
         "limit": "The text has {n} characters; the limit is {max}. Shorten the ad and try again.",
+        "body_limit": "The request is too large: the text takes up to {max} characters. Shorten the ad and try again.",
         "title_limit": "The title has {n} characters; the limit is {max}.",
         "empty": "Paste the ad's text: it is empty.", "bad_request": "The form could not be read: {why}",
         "not_found": "The fix no longer matches the text (was it edited?). See the new list.",
@@ -451,7 +453,8 @@ def _environment() -> Any:
     return env
 
 
-def _css() -> tuple[str, str]:
+def page_css() -> tuple[str, str]:
+    """The page's style sheet and its hash for the Content-Security-Policy (the only style allowed)."""
     css = (_templates() / "review.css").read_text(encoding="utf-8")
     return css, "sha256-" + base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
 
@@ -468,7 +471,7 @@ def render_page(review: Review | None, *, lang: str | None = None, form: dict[st
 
     lang = lang or (review.lang if review else "es")
     w = words(lang)
-    css, css_hash = _css()
+    css, css_hash = page_css()
     context = {
         "lang": lang, "w": w, "review": review, "form": form, "message": message, "message_kind": message_kind,
         "css": Markup(css), "css_hash": css_hash, "colours": COLOURS, "version": __version__,

@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from .review import LANGS, MAX_TEXT, MAX_TITLE, Review, apply_fix, render_page, review_ad, words
+from .review import LANGS, MAX_TEXT, MAX_TITLE, Review, apply_fix, page_css, render_page, review_ad, words
 
 MAX_BODY = 8 * MAX_TEXT + 64_000
 """The largest form accepted, in bytes: the text, the first version and the scored version, escaped."""
@@ -45,10 +45,9 @@ def _lang(value: Any, default: str) -> str:
 
 
 def _page(html: str, status: int = 200) -> HTMLResponse:
-    from .review import _css
-
     headers = dict(_HEADERS)
-    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].format(css=_css()[1].removeprefix("sha256-"))
+    headers["Content-Security-Policy"] = headers["Content-Security-Policy"].format(
+        css=page_css()[1].removeprefix("sha256-"))
     return HTMLResponse(html, status_code=status, headers=headers)
 
 
@@ -92,7 +91,7 @@ def create_app(lang: str = "es") -> Starlette:
             return await run_in_threadpool(_answer, form, page_lang)
         except _BadInput as problem:
             w = words(page_lang)
-            message = w["limit"].format(n=f"> {MAX_BODY}", max=MAX_TEXT) if problem.status == 413 \
+            message = w["body_limit"].format(max=MAX_TEXT) if problem.status == 413 \
                 else w["bad_request"].format(why=problem)
             kept = {k: form.get(k, "") for k in _FIELDS}
             return _page(render_page(None, lang=page_lang, form=kept, message=message, message_kind="error"),
