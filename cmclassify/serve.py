@@ -64,7 +64,7 @@ async def _read_form(request: Request) -> dict[str, str]:
     if len(body) > MAX_BODY:
         raise _BadInput("too_large", 413)
     try:
-        form = await request.form(max_files=0, max_fields=len(_FIELDS) + 4, max_part_size=MAX_BODY)
+        form = await request.form(max_files=0, max_fields=len(_FIELDS) + 5, max_part_size=MAX_BODY)
     except Exception as exc:  # malformed bodies of any kind: the message names the problem
         raise _BadInput(str(exc) or type(exc).__name__) from None
     values = {}
@@ -87,7 +87,7 @@ def create_app(lang: str = "es") -> Starlette:
         form: dict[str, str] = {}
         try:
             form = await _read_form(request)
-            page_lang = _lang(form.get("lang"), lang)
+            page_lang = _lang(form.get("switch_lang") or form.get("lang"), lang)
             return await run_in_threadpool(_answer, form, page_lang)
         except _BadInput as problem:
             w = words(page_lang)

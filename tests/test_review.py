@@ -369,6 +369,13 @@ def test_review_page_in_a_real_browser(server, browser, tmp_path):
     assert "Alquimista (B, D, E)" in page.inner_text("#verdict-line")
     assert "en apoyo del equipo comercial" in page.input_value("#text")
     assert page.locator("#before-after tr.changed").count() >= 2
+    # Switching the language keeps the ad and the comparison.
+    page.click("button.lang[value=en]")
+    page.wait_for_selector("#verdict-line")
+    assert "Alchemist (B, D, E)" in page.inner_text("#verdict-line") and page.is_visible("#before-after")
+    assert "en apoyo del equipo comercial" in page.input_value("#text")
+    page.click("button.lang[value=es]")
+    page.wait_for_selector("#verdict-line")
     # Edit in place and re-score.
     page.fill("#text", page.input_value("#text").replace("buena presencia, ", ""))
     page.click("#score-button")
