@@ -473,11 +473,16 @@ def test_intervals_at_0_and_100_percent_are_wilson_intervals(hand: Analysis):
 
 
 def test_charts_follow_the_report_language(sample: Analysis):
-    english = report.render_html(sample, lang="en", n_boot=20, group_by=[])
-    spanish = report.render_html(sample, lang="es", n_boot=20, group_by=[])
-    assert "Orientation of CM ads" in english and "Orientación de los anuncios de CM (n=" not in english
-    assert "Orientación de los anuncios de CM (n=" in spanish and "Orientation of CM ads (n=" not in spanish
-    assert "25%" in english or "%" in english
+    """Each chart is drawn in each language; the page's language toggle shows one (``lang`` first)."""
+    html = report.render_html(sample, lang="en", n_boot=20, group_by=[])
+    english = re.findall(r'<div class="en" lang="en"><svg class="chart-svg".*?</svg>\s*</div>', html, re.DOTALL)
+    spanish = re.findall(r'<div class="es" lang="es"><svg class="chart-svg".*?</svg>\s*</div>', html, re.DOTALL)
+    assert len(english) == len(spanish) == 4
+    assert "Orientation of CM ads (n=" in english[0] and "Orientación" not in english[0]
+    assert "Orientación de los anuncios de CM (n=" in spanish[0] and "Orientation" not in spanish[0]
+    assert re.search(r"\d%  \(n=\d+\)", english[0]) and re.search(r"\d\u202f%  \(n=\d+\)", spanish[0])
+    both = report.render_html(sample, lang="both", n_boot=20, group_by=[])
+    assert '<div class="en" lang="en"><svg' not in both and "Orientation of CM ads" in both
 
 
 def test_top_duties_group_normalised_text_and_show_accented_terms(awkward: Analysis, sample: Analysis):

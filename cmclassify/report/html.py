@@ -39,31 +39,39 @@ def _version() -> str:
 
 def _charts(analysis: Any, summary: pd.DataFrame, by_summaries: dict[str, pd.DataFrame],
             lang: str = "both") -> dict[str, Any]:
-    """Every chart of the dashboard as inline SVG, in ``lang``: the corpus, then one set per grouping column."""
-    def svg(fig: Any, chart_id: str, es: str, en: str) -> Any:
-        return figure_svg(fig, chart_id, pick(es, en, lang))
+    """Every chart of the dashboard as inline SVG: the corpus, then one set per grouping column.
+
+    With ``lang="both"`` each chart carries both languages; otherwise each is drawn in Spanish and in
+    English, the page showing the one of its language toggle (``lang`` first)."""
+    langs = ("both",) if lang == "both" else ("es", "en")
+
+    def svg(draw: Any, chart_id: str, es: str, en: str) -> Any:
+        if len(langs) == 1:
+            return figure_svg(draw("both"), chart_id, pick(es, en, "both"))
+        return Markup("").join(Markup('<div class="{}" lang="{}">{}</div>').format(
+            code, code, figure_svg(draw(code), f"{chart_id}-{code}", pick(es, en, code))) for code in langs)
 
     charts = {
-        "orientation": svg(plot_orientation(analysis, summary=summary, lang=lang), "c-orientation",
+        "orientation": svg(lambda code: plot_orientation(analysis, summary=summary, lang=code), "c-orientation",
                            "Orientación de los anuncios de CM", "Orientation of CM ads"),
-        "alchemist": svg(plot_alchemist(analysis, summary=summary, lang=lang), "c-alchemist",
+        "alchemist": svg(lambda code: plot_alchemist(analysis, summary=summary, lang=code), "c-alchemist",
                          "Anuncios alquimista y sus motivos", "Alchemist ads and their reasons"),
-        "flags": svg(plot_flags(analysis, summary=summary, lang=lang), "c-flags",
+        "flags": svg(lambda code: plot_flags(analysis, summary=summary, lang=code), "c-flags",
                      "Seguidores como credencial, títulos inflados y requisitos discriminatorios",
                      "Followers as credential, hype titles and discriminatory requirements"),
-        "top_terms": svg(plot_top_duties(analysis, 10, unit="terms", lang=lang), "c-terms",
+        "top_terms": svg(lambda code: plot_top_duties(analysis, 10, unit="terms", lang=code), "c-terms",
                          "Términos más frecuentes por etiqueta", "Most frequent terms per label"),
         "by": {},
     }
     for column, by_summary in by_summaries.items():
         es, en = name(column, "es").lower(), name(column, "en").lower()
         charts["by"][column] = {
-            "orientation": svg(plot_orientation(analysis, column, summary=by_summary, lang=lang), f"c-{column}-o",
-                               f"Orientación por {es}", f"Orientation by {en}"),
-            "alchemist": svg(plot_alchemist(analysis, column, summary=by_summary, lang=lang), f"c-{column}-a",
-                             f"Alquimista por {es}", f"Alchemist by {en}"),
-            "flags": svg(plot_flags(analysis, column, summary=by_summary, lang=lang), f"c-{column}-f",
-                         f"Seguidores y títulos por {es}", f"Followers and titles by {en}"),
+            "orientation": svg(lambda code: plot_orientation(analysis, column, summary=by_summary, lang=code),
+                               f"c-{column}-o", f"Orientación por {es}", f"Orientation by {en}"),
+            "alchemist": svg(lambda code: plot_alchemist(analysis, column, summary=by_summary, lang=code),
+                             f"c-{column}-a", f"Alquimista por {es}", f"Alchemist by {en}"),
+            "flags": svg(lambda code: plot_flags(analysis, column, summary=by_summary, lang=code),
+                         f"c-{column}-f", f"Seguidores y títulos por {es}", f"Followers and titles by {en}"),
         }
     return charts
 
