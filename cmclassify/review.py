@@ -259,7 +259,7 @@ def _tidy(sentence: str) -> str:
     s = re.sub(r"[,;]\s*(?=[.:]|$)", "", s)
     s = re.sub(r"(?:,\s*|\s+)(?:y|e|o)\s*(?=[.;:]|$)", "", s)
     s = re.sub(r"(?<=[:,;])\s*(?:y|e)\s+", " ", s)
-    s = re.sub(r"^\s*[,;]\s*|^\s*(?:y|e)\s+", "", s)
+    s = re.sub(r"^\s*[.,;:]\s*|^\s*(?:y|e)\s+", "", s)
     return s.strip()
 
 

@@ -427,3 +427,46 @@ def test_standalone_review_file_prints_on_two_pages_at_most(browser, tmp_path):
     assert "Fix first" in page.inner_text("#fixes-title")
     assert _pages(page.pdf(format="A4", print_background=True)) <= 2
     page.close()
+
+
+@pytest.mark.skipif(not __import__("tests.conftest", fromlist=["CORPUS"]).CORPUS.exists(),
+                    reason="corpus not found (shared/ is not on this machine)")
+def test_review_on_real_corpus_ads():
+    """Real scraped ads: every fix quotes the ad, applies to it, and the edited ad re-scores; the page escapes."""
+    import pandas as pd
+
+    from tests.conftest import CORPUS
+
+    ads = pd.read_parquet(CORPUS).sample(80, random_state=15)
+    applied = 0
+    for row in ads.itertuples():
+        found = review_ad(row.description, row.title, "es")
+        assert found.verdict() and found.to_text()
+        assert not Page(found.to_html()).scripts
+        for fix in found.fixes:
+            target = found.text if fix.field == "text" else found.title
+            assert all(line in target for line in fix.quote.split("\n")), fix
+            if fix.edits:
+                done = apply_fix(found.text, found.title, fix)
+                assert done is not None, fix
+                applied += 1
+                again = review_ad(*done, "en")
+                assert again.ok
+    assert applied > 0
+
+
+@pytest.mark.parametrize("key, sentence, expected", [
+    ("age", "Edad: a partir de 23 años", ""),
+    ("age", "Edad: hasta 40-45 años. Manejo de Canva.", "Manejo de Canva."),
+    ("sex", "Requisitos: Genero: Masculino", ""),
+    ("appearance", "Actitud proactiva y excelente presentación personal", "Actitud proactiva"),
+    ("appearance", "Muy buena dicción y presencia", "Muy buena dicción"),
+    ("appearance", "Habilidades de comunicación, presentación y negociación", None),
+    ("A", "Generar y analizar reportes de ventas por canal", ", junto con el equipo comercial"),
+])
+def test_rewrites_of_common_phrasings(key, sentence, expected):
+    found = rewrite_sentence(key, sentence)
+    if expected is not None and expected.startswith(", junto"):
+        assert found is not None and found.endswith(expected + ", que es el responsable de las metas de venta")
+    else:
+        assert found == expected
