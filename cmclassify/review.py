@@ -244,9 +244,9 @@ def _rewrites() -> RewriteRules:
 
 
 def _match_case(original: str, new: str) -> str:
-    if original[:1].isupper() and new[:1].islower():
+    if original[:1].isupper():
         return new[:1].upper() + new[1:]
-    return new
+    return new[:1].lower() + new[1:] if original[:1].islower() else new
 
 
 def _tidy(sentence: str) -> str:
@@ -316,7 +316,8 @@ def _sentence_fix(review: Review, first: dict[str, Any], field_name: str, quote:
     common = _common(review, first)
     if first["flag"] == "hype_title":
         title = review.title
-        new_title = _tidy(title.replace(quote, _match_case(quote, _rewrites().title_word), 1))
+        word = _rewrites().title_word + ("s" if quote.lower().endswith("s") else "")
+        new_title = _tidy(title.replace(quote, _match_case(quote, word), 1))
         return Fix(**common, field="title", quote=title, rewrite=new_title, edits=((title, new_title),))
     key = common["key"]
     new = rewrite_sentence(key, quote)

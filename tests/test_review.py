@@ -107,6 +107,8 @@ def test_apply_fix_refuses_a_sentence_no_longer_there(reviewed):
     ("age", "Requisitos: tener entre 25 y 35 años, título universitario.", "Requisitos: tener, título universitario."),
     ("age", "Edad: menor de 30 años.", ""),
     ("sex", "Sexo femenino, excluyente.", "Excluyente."),
+    ("E", "Liderar nuestra estrategia en redes sociales.",
+     "Ejecutar, con el acompañamiento de la dirección de marketing, nuestra estrategia en redes sociales."),
     ("C", "Serás el único responsable de toda la comunicación.",
      "Serás responsable, junto con el equipo de marketing y reportando a la dirección, de toda la comunicación."),
     ("follower_credential", "Ser influencer.", "Tener experiencia demostrable gestionando cuentas de marcas u organizaciones (adjunte ejemplos)."),
@@ -114,6 +116,15 @@ def test_apply_fix_refuses_a_sentence_no_longer_there(reviewed):
 ])
 def test_rewrite_sentence(key, sentence, expected):
     assert rewrite_sentence(key, sentence) == expected
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Se buscan expertos en redes sociales", "Se buscan especialistas en redes sociales"),
+    ("Experta en Marketing Digital", "Especialista en Marketing Digital"),
+])
+def test_hype_title_rewrite_keeps_number_and_case(title, expected):
+    fix = next(f for f in review_ad(PLAIN, title).fixes if f.key == "hype_title")
+    assert fix.rewrite == expected
 
 
 def test_hype_title_rewrite_keeps_the_level():
