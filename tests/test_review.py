@@ -481,3 +481,27 @@ def test_rewrites_of_common_phrasings(key, sentence, expected):
         assert found is not None and found.endswith(expected + ", que es el responsable de las metas de venta")
     else:
         assert found == expected
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast(a: str, b: str) -> float:
+    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_page_colours_meet_wcag_aa_contrast():
+    css = review_module.page_css()[0]
+    text = "#1b1f24"
+    backgrounds = re.findall(r"\.duty-\w+ \{ background: (#[0-9a-f]{6})", css)
+    assert len(backgrounds) == 3
+    for background in backgrounds:  # duty text on its label's tint
+        assert _contrast(text, background) >= 4.5, background
+    muted = re.search(r"\.hint, \.intro, \.legend, \.rule \{ color: (#[0-9a-f]{6})", css).group(1)
+    assert _contrast(muted, "#ffffff") >= 4.5 and _contrast("#ffffff", "#1f2a44") >= 4.5  # header and buttons
+    for colour in re.findall(r"\.ev-\w+ \{[^}]*text-decoration-color: (#[0-9a-f]{6})", css):
+        assert _contrast(colour, "#ffffff") >= 3, colour  # underlines, as non-text contrast
