@@ -231,6 +231,8 @@ def _run_review(args: argparse.Namespace) -> int:
     if not text.strip():
         raise ValueError(f"{'standard input' if args.input == '-' else args.input}: the ad is empty")
     review = review_ad(text, title, args.lang)
+    if review.ad.get("warning"):
+        print(f"cmclassify: note: {review.ad['warning']}", file=sys.stderr)
     print(review.to_text())
     if args.output:
         from .output import write_atomically

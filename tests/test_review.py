@@ -199,6 +199,18 @@ def test_review_command_prints_text_and_writes_html(tmp_path, capsys):
     assert printed.startswith("Responsable de Redes\n") and "Fix first:" in printed
 
 
+def test_an_ad_that_cannot_be_analysed_says_why(tmp_path, capsys):
+    portuguese = review_ad("Estamos contratando um gerente de mídias sociais para cuidar das nossas contas, responder "
+                           "aos clientes e escrever o boletim semanal. Oferecemos salário competitivo.", "Gerente")
+    assert not portuguese.ok and portuguese.verdict().startswith("No se pudo analizar")
+    assert portuguese.fixes == [] and 'id="verdict-line"' in portuguese.to_html()
+    long = tmp_path / "long.txt"
+    long.write_text("Community Manager\n" + "Funciones:\n- Responder mensajes\n" + "Texto de relleno. " * 1500,
+                    encoding="utf-8")
+    assert main(["review", str(long)]) == 0
+    assert "cmclassify: note:" in capsys.readouterr().err
+
+
 def test_review_command_reads_standard_input_and_refuses_an_empty_ad(tmp_path):
     done = subprocess.run([sys.executable, "-m", "cmclassify", "review", "--title", "Community Manager"],
                           input=PLAIN, capture_output=True, text=True, timeout=300)
