@@ -35,9 +35,11 @@ PLAIN = """Funciones:
 - Responder comentarios y mensajes de la comunidad
 - Publicar contenido en Instagram según el calendario editorial
 Requisitos: experiencia en redes sociales."""
-HOSTILE_TITLE = f"Gurú {SENTINEL_IMG} {SENTINEL_SCRIPT}"
+# The report's payloads (tests/test_report.py), and ways out of the page's form fields.
+HOSTILE_TITLE = f'Gurú {SENTINEL_IMG} {SENTINEL_SCRIPT} "><svg onload=alert(13)>'
 HOSTILE_AD = ("Funciones:\n- Responder mensajes <script>alert(12)</script>\n"
-              f"- Aumentar las ventas de la empresa {SENTINEL_IMG}\n- Crear contenido para Instagram \" onmouseover=alert(1) x=\"")
+              f"- Aumentar las ventas de la empresa {SENTINEL_IMG}\n- Crear contenido para Instagram \" onmouseover=alert(1) x=\"\n"
+              f"- Moderar comentarios </textarea>{SENTINEL_SCRIPT}</script><script>alert(14)</script>")
 
 
 @pytest.fixture(scope="module")
@@ -437,7 +439,7 @@ def test_review_page_with_hostile_input_in_a_real_browser(server, browser):
     assert page.evaluate("document.documentElement.getAttribute('data-pwned')") is None, "an injected payload ran"
     assert not dialogs
     assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
-    assert SENTINEL_SCRIPT in page.input_value("#text") or SENTINEL_SCRIPT in page.input_value("#title")
+    assert page.input_value("#text") == HOSTILE_AD and page.input_value("#title") == HOSTILE_TITLE.strip()
     page.close()
 
 
