@@ -23,7 +23,7 @@ import pandas as pd
 
 from .flag import FlagRules
 from .pipeline import analyse_text
-from .report.content import highlight
+from .report.content import accented_forms, highlight, with_accents
 from .report.names import COLOURS, fmt_number, fmt_pct, name, pick
 from .rules import RewriteRules, bundled
 from .vocabulary import LABELS
@@ -422,7 +422,8 @@ def _duty_views(review: Review) -> list[dict[str, Any]]:
         if probability == probability and probability is not None:
             tip += f" · p = {_fmt_points(float(probability), review.lang)}"
         if duty.get("evidence"):
-            tip += f" · {pick('evidencia', 'evidence', review.lang)}: {duty['evidence']}"
+            evidence = with_accents(duty["evidence"], accented_forms([duty["text"]]))
+            tip += f" · {pick('evidencia', 'evidence', review.lang)}: {evidence}"
         views.append({"label": duty["label"], "start": duty["start"], "end": duty["end"], "tip": tip})
     return views
 

@@ -170,6 +170,8 @@ def test_page_marks_duties_with_labels_and_findings_with_letters(reviewed):
     assert html.count('<span class="tag">[Venta]</span>') == 2
     assert html.count('<span class="tag">[Conversación]</span>') == 4
     assert '<sup class="ev-tag">[R]</sup>' in html and '<sup class="ev-tag">[A]</sup>' in html
+    tips = " ".join(a["data-tip"] for a in duties)
+    assert "campaña" in tips and "campana" not in tips  # evidence terms keep their accents
     assert len(re.findall(r'<li class="fix fix-', html)) == 6
     assert not page.scripts  # the page runs no script
     assert "script-src" not in html and "default-src 'none'" in html

@@ -41,9 +41,9 @@ def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool 
         if unit == "text":
             counts = _grouped(_normalise_duty(t) for t in texts)
         else:
-            accented = _accented_forms(duties.loc[duties["label"] == label, "text"].dropna().astype(str))
-            counts = Counter(" ".join(accented.get(w, w) for w in term.split())
-                             for terms in texts for term in terms.split(";") if term.strip())
+            accented = accented_forms(duties.loc[duties["label"] == label, "text"].dropna().astype(str))
+            counts = Counter(with_accents(term, accented) for terms in texts for term in terms.split(";")
+                             if term.strip())
         counts.pop("", None)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
         rows += [{"label": label, "item": item, "count": count} for item, count in ranked]
@@ -65,19 +65,26 @@ def _grouped(texts: Iterable[str]) -> Counter[str]:
                     for key, spellings in groups.items() if key})
 
 
-def _accented_forms(texts: Iterable[str]) -> dict[str, str]:
+_LEMMATIZER = SimplemmaLemmatizer()
+
+
+def accented_forms(texts: Iterable[str]) -> dict[str, str]:
     """Evidence terms are accent-folded lemmas ("campana"); the form to show is the lemma with its accents
-    ("campaña"), as it is written in the duties."""
-    lemmatizer = SimplemmaLemmatizer()
+    ("campaña"), as it is written in ``texts`` (the duties)."""
     seen: Counter[tuple[str, str]] = Counter()
     for text in texts:
         for word in _WORD.findall(text.lower()):
-            lemma, norm = lemmatizer.lemma_and_norm(word)
+            lemma, norm = _LEMMATIZER.lemma_and_norm(word)
             seen[(norm, lemma)] += 1
     forms: dict[str, str] = {}
     for (norm, lemma), _ in seen.most_common():
         forms.setdefault(norm, lemma)
     return forms
+
+
+def with_accents(terms: str, forms: dict[str, str]) -> str:
+    """``terms`` ("; "-separated evidence lemmas) written with their accents (see :func:`accented_forms`)."""
+    return "; ".join(" ".join(forms.get(w, w) for w in term.split()) for term in terms.split(";") if term.strip())
 
 
 # Columns of .ads shown elsewhere on a card; any other scalar column is listed in its header.
@@ -154,7 +161,7 @@ def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[di
 def _duty_view(duty: pd.Series) -> dict[str, Any]:
     label = str(duty["label"])
     probability = duty.get(f"p_{label}")
-    evidence = duty.get("evidence") or ""
+    evidence = with_accents(duty.get("evidence") or "", accented_forms([str(duty["text"])]))
     tip = f"{name(label)} · p={float(probability):.2f}" if probability == probability else name(label)
     if evidence:
         tip += f"\n{pick('evidencia', 'evidence', 'both')}: {evidence}"
