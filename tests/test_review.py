@@ -483,12 +483,12 @@ def test_review_on_real_corpus_ads():
 
 
 @pytest.mark.parametrize("key, sentence, expected", [
-    ("age", "Edad: a partir de 23 años", ""),
-    ("age", "Edad: hasta 40-45 años. Manejo de Canva.", "Manejo de Canva."),
-    ("sex", "Requisitos: Genero: Masculino", ""),
-    ("appearance", "Actitud proactiva y excelente presentación personal", "Actitud proactiva"),
-    ("appearance", "Muy buena dicción y presencia", "Muy buena dicción"),
-    ("appearance", "Habilidades de comunicación, presentación y negociación", None),
+    ("age", "Edad: desde 28 años", ""),
+    ("age", "Edad: hasta 38-42 años. Manejo de Canva.", "Manejo de Canva."),
+    ("sex", "Perfil: Genero: Femenino", ""),
+    ("appearance", "Ganas de aprender y excelente presentación personal", "Ganas de aprender"),
+    ("appearance", "Voz clara para los vivos y presencia", "Voz clara para los vivos"),
+    ("appearance", "Saber armar una presentación y negociar con proveedores", None),
     ("A", "Generar y analizar reportes de ventas por canal", ", junto con el equipo comercial"),
 ])
 def test_rewrites_of_common_phrasings(key, sentence, expected):
