@@ -63,6 +63,18 @@ def _parser() -> argparse.ArgumentParser:
                          help="no rates corrected for the tool's error (e.g. for results of other models)")
     summary.add_argument("--dictionary", action="store_true", help="print the data dictionary as Markdown and stop")
 
+    review = commands.add_parser("review", help="review one ad for HR: verdict, score explained, what to fix first "
+                                                "and how (plain text here; -o for the HTML page)")
+    review.add_argument("input", nargs="?", default="-", help="the ad as a text file (default: standard input)")
+    review.add_argument("--title", help="the ad's title (default: the first line of the text)")
+    review.add_argument("-o", "--output", help="also write the review as one self-contained HTML file")
+    review.add_argument("--lang", choices=("es", "en"), default="es", help="language of the review (default: es)")
+
+    serve = commands.add_parser("serve", help="the review page on a local web server: paste, fix, re-score, print")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default: 8765)")
+    serve.add_argument("--lang", choices=("es", "en"), default="es", help="language of the page (default: es)")
+
     train = commands.add_parser("train", help="train the duty models (reproduces the shipped models from data/ and the annotations)")
     train.add_argument("data", nargs="?", help="labelled duties: JSONL/CSV file or folder (default: the bundled data/duties)")
     train.add_argument("-o", "--output", required=True, help="folder for the model and its card")
@@ -244,6 +256,38 @@ def _run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_review(args: argparse.Namespace) -> int:
+    from .read import decode
+    from .review import MAX_TITLE, review_ad
+
+    raw = sys.stdin.buffer.read() if args.input == "-" else open(args.input, "rb").read()
+    text = decode(raw)
+    title = args.title
+    if title is None:
+        first, _, rest = text.lstrip().partition("\n")
+        is_title = rest.strip() and len(first.strip()) <= MAX_TITLE and not first.lstrip().startswith(("-", "•", "*"))
+        title, text = (first.strip(), rest) if is_title else ("", text)
+    if not text.strip():
+        raise ValueError(f"{'standard input' if args.input == '-' else args.input}: the ad is empty")
+    review = review_ad(text, title, args.lang)
+    if review.ad.get("warning"):
+        print(f"cmclassify: note: {review.ad['warning']}", file=sys.stderr)
+    print(review.to_text())
+    if args.output:
+        from .output import write_atomically
+
+        write_atomically(args.output, review.to_html())
+        print(f"-> {args.output}", file=sys.stderr)
+    return 0
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    serve(args.host, args.port, args.lang)
+    return 0
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from .train import train_cm_role, train_detector, train_extraction, train_model
 
@@ -345,6 +389,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     runner = {"evaluate": _run_evaluate, "train": _run_train, "info": _run_info, "report": _run_report,
+              "review": _run_review, "serve": _run_serve,
               "annotations": _run_annotations, "summary": _run_summary}.get(args.command, _run_analyse)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() \
         else None

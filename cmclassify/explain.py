@@ -6,6 +6,9 @@ import textwrap
 
 import pandas as pd
 
+from .report.content import accented_forms, with_accents
+from .report.names import fmt_pct, name
+
 _LABELS = {
     "en": {"marketing_sales": "selling", "communication_conversation": "conversation", "other": "other"},
     "es": {"marketing_sales": "venta", "communication_conversation": "conversación", "other": "otra"},
@@ -31,22 +34,22 @@ def explain_ad(ad: pd.Series, duties: pd.DataFrame, findings: pd.DataFrame, lang
     lines = [f"{ad['title'] or ad['ad_id']} ({ad['ad_id']})"]
     if ad["status"] != "ok":
         return "\n".join(lines + [f"{words['status']}: {ad['status']} - {ad['error']}"])
+    shares = ", ".join(f"{labels[label]} {fmt_pct(ad[f'share_{label}'], lang, 0)}" for label in labels)
     lines.append(f"{words['cm'] if ad['is_cm_role'] else words['not_cm']}; "
-                 f"{words['orientation']}: {ad['orientation']} "
-                 f"(selling {ad['share_marketing_sales']:.0%}, conversation {ad['share_communication_conversation']:.0%}, "
-                 f"other {ad['share_other']:.0%})")
+                 f"{words['orientation']}: {name(ad['orientation'], lang).lower()} ({shares})")
     lines += ["", f"{words['duties']} ({len(duties)}):"]
     for duty in duties.itertuples():
         probability = getattr(duty, f"p_{duty.label}")
-        why = f" - {words['why']}: {duty.evidence}" if duty.evidence else ""
-        lines.append(_wrap(f"[{labels[duty.label]} {probability:.0%}] {duty.text}{why}", "  "))
+        evidence = with_accents(duty.evidence, accented_forms([duty.text])) if duty.evidence else ""
+        why = f" - {words['why']}: {evidence}" if evidence else ""
+        lines.append(_wrap(f"[{labels[duty.label]} {fmt_pct(probability, lang, 0)}] {duty.text}{why}", "  "))
     lines += ["", f"{words['flags']}:"]
     if findings.empty:
         lines.append("  " + words["none"])
     for (flag, reason), group in findings.groupby(["flag", "reason"], sort=False):
         first = group.iloc[0]
-        name = f"{flag} {reason} ({first['reason_name']})" if reason else flag
-        lines.append(f"  {name}: {first[f'explanation_{lang}']}")
+        heading = f"{flag} {reason} ({first['reason_name']})" if reason else flag
+        lines.append(f"  {heading}: {first[f'explanation_{lang}']}")
         for evidence in group["evidence"]:
             lines.append(_wrap(f"> {evidence}", "    "))
         lines.append(_wrap(f"{words['suggestion']}: {first[f'suggestion_{lang}']}", "    "))

@@ -369,7 +369,7 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
         names = [FUNCTIONS[f] for f in functions]
         letters["B"] = Finding("alchemist", "B", view.evidence(functions.values()),
                                detail=f"{len(functions)} functions: {', '.join(names)}",
-                               values={"n": str(len(functions)), "functions": ", ".join(names)})
+                               values={"n": str(len(functions)), "functions": ",".join(functions)})
 
     ownership = view.get("sole_ownership", hire_sections_only=True)
     if ownership and not view.get("support_named"):
@@ -428,7 +428,11 @@ def finding_records(ad_id: str, findings: list[Finding], messages: Messages) -> 
     for finding in findings:
         message = getattr(messages, finding.flag if finding.flag == "discriminatory_requirement" else
                           finding.reason or finding.flag)
-        values = {"n": "", "functions": "", "word": "", **finding.values}
+        values = {"n": "", "functions": "", "functions_es": "", "functions_en": "", "word": "", **finding.values}
+        if values["functions"]:
+            keys = values["functions"].split(",")
+            values.update(functions_es=", ".join(messages.functions[k].es for k in keys),
+                          functions_en=", ".join(messages.functions[k].en for k in keys))
         if "ground" in finding.values:
             names = messages.grounds[finding.values["ground"]]
             values.update(ground_es=names.es, ground_en=names.en)

@@ -234,6 +234,7 @@ class Messages(Strict):
     hype_title: Message
     discriminatory_requirement: Message
     grounds: dict[str, Localised]
+    functions: dict[Literal[tuple(FUNCTIONS)], Localised]  # type: ignore[valid-type]
 
     @field_validator("grounds")
     @classmethod
@@ -242,6 +243,34 @@ class Messages(Strict):
         missing = sorted(set(GROUNDS) - set(value))
         if unknown or missing:
             raise ValueError(f"grounds must name exactly {', '.join(GROUNDS)} (unknown: {unknown}, missing: {missing})")
+        return value
+
+
+class Rewrite(Strict):
+    find: str
+    replace: str
+    _check = field_validator("find")(_regex)
+
+
+class RewriteRules(Strict):
+    """Concrete rewrites of an ad's sentence for the review's fix-first list (``rewrites.yaml``): per
+    finding key, patterns tried in order (the first that matches is replaced); ``append`` is added
+    to the sentence when none matches; ``areas`` names each function as a team, for splitting a role."""
+
+    rules: dict[str, list[Rewrite]]
+    append: dict[str, str]
+    areas: dict[Literal[tuple(FUNCTIONS)], str]  # type: ignore[valid-type]
+    kept_functions: list[Literal[tuple(FUNCTIONS)]]  # type: ignore[valid-type]
+    split_line: str
+    title_word: str
+
+    @field_validator("rules", "append")
+    @classmethod
+    def _known_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        known = {*REASONS, "follower_credential", "hype_title", *GROUNDS}
+        unknown = sorted(set(value) - known)
+        if unknown:
+            raise ValueError(f"unknown finding keys {unknown}; allowed: {', '.join(sorted(known))}")
         return value
 
 

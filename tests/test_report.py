@@ -357,8 +357,10 @@ def test_render_html_caps_cards_and_rows(sample: Analysis):
     assert len(cards) == 5 and 'data-cap="cards"' in html and 'data-cap="rows"' in html
     assert len([a for a in page.with_tag("tr") if "data-ad-id" in a]) == 10
     scores = sample.ads.set_index("ad_id")["alchemist_score"]
-    top = sorted(scores.fillna(-1).tolist(), reverse=True)[:5]
+    cm = sample.ads.set_index("ad_id")["is_cm_role"].fillna(False)
+    top = sorted(scores[cm].tolist(), reverse=True)[:5]  # the CM ads first, highest score first
     assert [scores[a["data-ad-id"]] for a in cards] == pytest.approx(top)
+    assert all(cm[a["data-ad-id"]] for a in cards)
     assert page.with_tag("html")[0]["data-lang"] == "en"
     with pytest.raises(ValueError):
         report.render_html(sample, lang="fr")
@@ -436,3 +438,139 @@ def test_hostile_report_in_a_real_browser(hostile_html: tuple[Path, str], tmp_pa
     assert root.get("data-report-ready") == "1"
     assert "data-pwned" not in root, "an injected payload ran"
     assert_no_live_injection(dom)
+
+
+# --- issue 15: the report made right ---------------------------------------------------------------
+
+LONG_TITLE = "Community Manager para campañas de $5.000 " + "y muchas otras tareas " * 30
+
+
+@pytest.fixture(scope="module")
+def awkward() -> Analysis:
+    """Mathtext characters in every grouping field, one very long title, a mix of CM and other jobs."""
+    frame = pd.DataFrame({
+        "ad_id": ["m1", "m2", "m3", "m4"],
+        "title": [LONG_TITLE, "Community Manager $ junior", "Contador/a", "Social Media Manager"],
+        "description": [
+            "Funciones:\n- Gestionar una pauta de $5.000 en Meta Ads\n- Responder mensajes\n- Crear contenido",
+            "Funciones:\n- Responder comentarios\n- Publicar historias en Instagram",
+            "Funciones:\n- Llevar la contabilidad\n- Liquidar sueldos\n- Preparar balances",
+            "Funciones:\n- Diseñar piezas (Canva)\n- disenar piezas canva.\n- Moderar la comunidad"],
+        "source": ["portal $x$", "$ pesos ^_", "portal $x$", r"a\b$"],
+        "country": ["Argentina $", "México", "$ 5", "Chile"],
+    })
+    return cmclassify.analyse(frame, progress=False)
+
+
+def test_mathtext_characters_in_fields_do_not_break_the_charts(awkward: Analysis, tmp_path: Path):
+    html = report.render_html(awkward, tmp_path / "awkward.html", n_boot=50, group_by=["source", "country"])
+    assert "portal $x$" in html and "$ pesos ^_" in html
+    page = assert_no_live_injection(html)
+    assert len([a for a in page.with_tag("svg") if "chart-svg" in (a.get("class") or "")]) >= 10
+
+
+def test_intervals_at_0_and_100_percent_are_wilson_intervals(hand: Analysis):
+    table = summarise(hand, n_boot=200).set_index("metric")
+    zero = table.loc["alchemist_reason_C"]
+    assert zero["value"] == 0 and zero["ci_low"] == 0 and 0.3 < zero["ci_high"] < 0.6  # Wilson, n=5: 0–43.4 %
+    assert zero["ci_high"] == pytest.approx(0.4345, abs=1e-3)
+    full = summarise(hand[hand.ads["ad_id"].isin(["a1", "a2"])] if False else
+                     Analysis(hand.ads.iloc[:2], hand.duties, hand.findings), n_boot=200).set_index("metric")
+    assert full.loc["alchemist_rate_cm", "value"] == 1 and 0.1 < full.loc["alchemist_rate_cm", "ci_low"] < 1
+    assert full.loc["alchemist_rate_cm", "ci_high"] == 1
+
+
+def test_charts_follow_the_report_language(sample: Analysis):
+    """Each chart is drawn in each language; the page's language toggle shows one (``lang`` first)."""
+    html = report.render_html(sample, lang="en", n_boot=20, group_by=[])
+    english = re.findall(r'<div class="en" lang="en"><svg class="chart-svg".*?</svg>\s*</div>', html, re.DOTALL)
+    spanish = re.findall(r'<div class="es" lang="es"><svg class="chart-svg".*?</svg>\s*</div>', html, re.DOTALL)
+    assert len(english) == len(spanish) == 4
+    assert "Orientation of CM ads (n=" in english[0] and "Orientación" not in english[0]
+    assert "Orientación de los anuncios de CM (n=" in spanish[0] and "Orientation" not in spanish[0]
+    assert re.search(r"\d%  \(n=\d+\)", english[0]) and re.search(r"\d\u202f%  \(n=\d+\)", spanish[0])
+    both = report.render_html(sample, lang="both", n_boot=20, group_by=[])
+    assert '<div class="en" lang="en"><svg' not in both and "Orientation of CM ads" in both
+
+
+def test_top_duties_group_normalised_text_and_show_accented_terms(awkward: Analysis, sample: Analysis):
+    table = report.top_duties(awkward, 10, unit="text")
+    other = table[table["item"].str.lower().str.contains("piezas")]
+    assert len(other) == 1 and other["count"].iloc[0] == 2
+    terms = set(report.top_duties(sample, 10, unit="terms")["item"])
+    assert "campaña" in terms and "campana" not in terms
+
+
+def test_cm_ads_come_first_then_by_score(hand: Analysis):
+    order = report.priority_order(hand.ads).tolist()
+    ids = hand.ads["ad_id"].iloc[order].tolist()
+    assert ids[:5] == ["a1", "a2", "a3", "a4", "a5"]  # the CM ads, highest score first
+    assert ids[5:8] == ["a6", "a7", "a8"] and ids[8:] == ["a9", "a10"]
+
+
+def test_marks_and_evidence_carry_keyboard_tips(sample_html: tuple[Path, str]):
+    page = Page(sample_html[1])
+    marks = page.with_tag("mark")
+    assert marks and all(a.get("tabindex") == "0" and a.get("data-tip") for a in marks)
+    evidence = [a for a in page.with_tag("span") if "ev" in (a.get("class") or "").split()]
+    assert evidence and all(a.get("tabindex") == "0" for a in evidence)
+
+
+def _playwright_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright driver is not installed (pip install -e '.[dev]')"
+    return None if _chromium() else "Chromium is not installed (apt-get install chromium)"
+
+
+needs_playwright = pytest.mark.skipif(_playwright_missing() is not None, reason=_playwright_missing() or "")
+
+
+def _check_widths_and_print(html_path: Path, shots: Path) -> int:
+    """No sideways scroll at 360, 768 and 1400 px (screenshots in ``shots``); the printed page count."""
+    import io
+
+    from playwright.sync_api import sync_playwright
+    from pypdf import PdfReader
+
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=_chromium(), args=["--no-sandbox", "--disable-dev-shm-usage"])
+        page = browser.new_page()
+        page.goto(html_path.as_uri())
+        page.wait_for_function("document.documentElement.dataset.reportReady === '1'")
+        for width in (360, 768, 1400):
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= width, f"sideways scroll at {width} px"
+            page.screenshot(path=str(shots / f"report-{width}.png"))
+        # The table's header row stays in view while the table scrolls.
+        page.set_viewport_size({"width": 1400, "height": 900})
+        scrolled, top = page.evaluate("""() => { const box = document.querySelector('#table .table-scroll');
+            box.scrollTop = 400; const head = box.querySelector('thead th');
+            return [box.scrollTop, head.getBoundingClientRect().top - box.getBoundingClientRect().top]; }""")
+        assert scrolled > 0 and abs(top) <= 2
+        # A focused mark shows its tip.
+        page.focus("mark.duty")
+        assert page.evaluate("getComputedStyle(document.activeElement, '::after').content") not in ("none", "normal")
+        pages = len(PdfReader(io.BytesIO(page.pdf(format="A4"))).pages)
+        browser.close()
+    return pages
+
+
+@needs_playwright
+def test_report_layout_widths_sticky_header_and_print(awkward: Analysis, sample: Analysis, tmp_path: Path):
+    mixed = Analysis.concat([sample, awkward])
+    path = tmp_path / "mixed.html"
+    report.render_html(mixed, path, n_boot=50)
+    pages = _check_widths_and_print(path, tmp_path)
+    assert pages <= 15, f"{pages} printed pages for {len(mixed)} ads"
+
+
+@needs_corpus
+@needs_playwright
+def test_report_layout_on_real_corpus_ads(tmp_path: Path):
+    """Real scraped ads (long titles, odd sources): widths, sticky header and print; nothing is kept."""
+    ads = pd.read_parquet(CORPUS).sample(300, random_state=15)
+    path = tmp_path / "corpus.html"
+    report.render_html(cmclassify.analyse(ads, progress=False), path, max_cards=100, n_boot=100)
+    assert _check_widths_and_print(path, tmp_path) <= 20

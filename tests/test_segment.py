@@ -114,3 +114,23 @@ def test_pipeline_writes_duty_spans_with_offsets_and_lemmas():
     assert all(doc.text[s.start_char:s.end_char] == s.text for s in spans)
     assert [t.lemma_ for t in spans[0]] == ["gestionar", "el", "red", "social"]
     assert {s.label_ for s in doc.spans["sections"]} == {"duties", "requirements"}
+
+
+@pytest.mark.parametrize("duty", [
+    "Manejar la inversión publicitaria ($ 5.000 por mes)",
+    "Gestionar una pauta mensual de $5.000 en Meta Ads",
+    "Vender $5.000 por mes en la tienda online",
+    "Administrar un presupuesto de 3000 pesos semanales",
+])
+def test_a_duty_holding_an_amount_is_kept(duty):
+    """Issue 15: a peso amount or a dollar sign in a duty no longer makes it application or pay text."""
+    ad = f"Funciones:\n* {duty}\n* Diseñar piezas\n* Moderar la comunidad"
+    spans = cut_duties(clean(ad).text)
+    assert [clean(ad).text[d.start:d.end] for d in spans][0] == duty
+    doc = load_nlp()(clean(ad).text)
+    assert duty in [span.text for span in doc.spans["duties"]]
+
+
+def test_pay_with_an_amount_is_still_not_a_duty():
+    text = clean("Funciones:\n- Responder mensajes\n- Publicar historias\n- Pago mensual de $5.000 por transferencia").text
+    assert [text[d.start:d.end] for d in cut_duties(text)] == ["Responder mensajes", "Publicar historias"]

@@ -26,7 +26,7 @@ LAYERS = [
     "vocabulary", "errors", "resources", "rules", "tables", "metrics", "prevalence",
     "read", "clean", "nlp", "estimators", "model_files", "patterns", "segment", "classify", "flag", "aggregate",
     "report.names", "report.content", "report.charts", "report.html", "report", "explain",
-    "output", "export", "analysis", "pipeline", "distributed", "api",
+    "output", "export", "analysis", "pipeline", "distributed", "api", "review", "serve",
     "annotations", "annotation_workflow", "train", "evaluate", "cli", "__main__",
 ]
 

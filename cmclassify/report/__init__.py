@@ -2,12 +2,33 @@
 
 ``names`` says what things are called (Spanish and English), ``content`` prepares
 what the report shows, ``charts`` draws the figures, ``html`` renders the page.
+The names below load on first use, so that reviewing one ad does not import matplotlib.
 """
 
-from .charts import PLOTS, figure_svg, plot, plot_alchemist, plot_flags, plot_orientation, plot_rates_by, plot_top_duties
-from .content import highlight, priority_order, top_duties
-from .html import render_html
-from .names import COLOURS, name
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_EXPORTS = {
+    "PLOTS": "charts", "figure_svg": "charts", "plot": "charts", "plot_alchemist": "charts", "plot_flags": "charts",
+    "plot_orientation": "charts", "plot_rates_by": "charts", "plot_top_duties": "charts",
+    "highlight": "content", "priority_order": "content", "top_duties": "content",
+    "render_html": "html", "COLOURS": "names", "name": "names",
+}
 
 __all__ = ["plot", "plot_orientation", "plot_alchemist", "plot_flags", "plot_top_duties", "plot_rates_by",
            "top_duties", "render_html", "figure_svg", "highlight", "priority_order", "name", "COLOURS", "PLOTS"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cmclassify.report' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

@@ -23,13 +23,14 @@ from matplotlib.ticker import PercentFormatter
 from ..aggregate import METRICS, summarise
 from ..vocabulary import LABELS, ORIENTATIONS
 from .content import top_duties
-from .names import COLOURS, METRIC_NAMES, NAMES, REASON_LETTERS, name, pick, shorten
+from .names import COLOURS, METRIC_NAMES, NAMES, REASON_LETTERS, fmt_pct, name, pick, shorten
 
 _STYLE = {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial"],
           "font.size": 9.5, "axes.titlesize": 10.5,
           "axes.spines.top": False, "axes.spines.right": False, "axes.edgecolor": "#888888",
           "axes.labelcolor": "#333333", "xtick.color": "#444444", "ytick.color": "#333333",
-          "legend.frameon": False, "svg.fonttype": "none", "svg.hashsalt": "cmclassify"}
+          "legend.frameon": False, "svg.fonttype": "none", "svg.hashsalt": "cmclassify",
+          "text.parse_math": False}  # a "$" in a title, source or country is text, not mathtext
 
 
 HALF, WIDE = 6.2, 12.0  # figure widths (inches) that fill half / all of the report's width
@@ -120,7 +121,7 @@ def _errors(values: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarr
 
 
 def _rate_bars(ax: Any, labels: Sequence[str], values: np.ndarray, lows: np.ndarray, highs: np.ndarray,
-               colours: Sequence[str] | str, ns: Sequence[int] | None = None) -> None:
+               colours: Sequence[str] | str, ns: Sequence[int] | None = None, lang: str = "both") -> None:
     """Horizontal bars of shares with their confidence intervals, labelled with the share (and n)."""
     y = np.arange(len(labels))
     ax.barh(y, np.nan_to_num(values), color=colours, height=0.62, zorder=2)
@@ -128,7 +129,7 @@ def _rate_bars(ax: Any, labels: Sequence[str], values: np.ndarray, lows: np.ndar
                 elinewidth=1, capsize=3, zorder=3)
     for i, value in enumerate(values):
         end = 0.0 if np.isnan(value) else float(np.nanmax([value, highs[i]]))
-        text = "–" if np.isnan(value) else f"{value:.0%}"
+        text = "–" if np.isnan(value) else fmt_pct(value, "en" if lang == "en" else "es", 0)
         if ns is not None:
             text += f"  (n={ns[i]})"
         ax.text(end + 0.012, i, text, va="center", fontsize=8.5, color="#222222")
@@ -149,8 +150,8 @@ def _no_data(ax: Any, lang: str) -> None:
 
 def _footnote(fig: Figure, lang: str, extra: str = "") -> None:
     """The interval note (and e.g. which groups are shown) under the chart."""
-    note = pick("Barras negras: intervalo de confianza del 95 % (bootstrap)",
-                 "Black bars: 95% bootstrap confidence interval", lang)
+    note = pick("Barras negras: intervalo de confianza del 95 % (bootstrap; Wilson en 0 % y 100 %)",
+                 "Black bars: 95% confidence interval (bootstrap; Wilson at 0% and 100%)", lang)
     fig.supxlabel(note + (f" · {extra}" if extra else ""), fontsize=7.5, color="#666666", x=0.01, ha="left")
 
 
@@ -176,7 +177,8 @@ def plot_orientation(analysis: Any, by: str | Sequence[str] | None = None, *, la
             _no_data(ax, lang)
             return fig
         _rate_bars(ax, [_tick(o, lang) for o in ORIENTATIONS], rows["value"].to_numpy(float),
-                   rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float), [COLOURS[o] for o in ORIENTATIONS])
+                   rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float), [COLOURS[o] for o in ORIENTATIONS],
+                   rows["n"].astype(int).tolist(), lang)
         _footnote(fig, lang)
         return fig
     groups = _groups(summary, _by_columns(by), max_groups)
@@ -223,10 +225,10 @@ def plot_alchemist(analysis: Any, by: str | Sequence[str] | None = None, *, lang
         rows = _metric_rows(summary, ["alchemist_rate", "alchemist_rate_cm", *reasons])
         values, lows, highs = (rows[c].to_numpy(float) for c in ("value", "ci_low", "ci_high"))
         _rate_bars(left, [_tick("analysed_ads", lang), _tick("cm_ads", lang)], values[:2], lows[:2], highs[:2],
-                   COLOURS["alchemist"], rows["n"].astype(int).tolist()[:2])
+                   COLOURS["alchemist"], rows["n"].astype(int).tolist()[:2], lang)
         left.set_title(_title("Anuncios «alquimista»", "“Alchemist” ads", lang))
         _rate_bars(right, [f"{letter} · {_tick(letter, lang)}" for letter in REASON_LETTERS], values[2:], lows[2:],
-                   highs[2:], "#A77BC4")
+                   highs[2:], "#A77BC4", rows["n"].astype(int).tolist()[2:], lang)
         right.set_title(_title("Motivos, entre los anuncios de CM", "Reasons, among CM ads", lang))
         _footnote(fig, lang)
         return fig
@@ -241,7 +243,8 @@ def plot_alchemist(analysis: Any, by: str | Sequence[str] | None = None, *, lang
         _no_data(right, lang)
         return fig
     _rate_bars(left, groups.labels, groups.values("alchemist_rate_cm"), groups.values("alchemist_rate_cm", "ci_low"),
-               groups.values("alchemist_rate_cm", "ci_high"), COLOURS["alchemist"])
+               groups.values("alchemist_rate_cm", "ci_high"), COLOURS["alchemist"],
+               [int(v) for v in groups.values("alchemist_rate_cm", "n")], lang)
     grid = np.vstack([groups.values(metric) for metric in reasons]).T
     right.imshow(np.nan_to_num(grid), cmap="Purples", vmin=0, vmax=max(0.5, float(np.nanmax(grid, initial=0))),
                  aspect="auto")
@@ -274,7 +277,7 @@ def plot_flags(analysis: Any, by: str | Sequence[str] | None = None, *, lang: st
             rows = _metric_rows(summary, [f"{flag}_rate", f"{flag}_rate_cm"])
             _rate_bars(ax, [_tick("analysed_ads", lang), _tick("cm_ads", lang)], rows["value"].to_numpy(float),
                        rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float), COLOURS[flag],
-                       rows["n"].astype(int).tolist())
+                       rows["n"].astype(int).tolist(), lang)
             ax.set_title(_tick(flag, lang))
         _footnote(fig, lang)
         return fig
@@ -288,7 +291,7 @@ def plot_flags(analysis: Any, by: str | Sequence[str] | None = None, *, lang: st
             continue
         metric = f"{flag}_rate_cm"
         _rate_bars(ax, groups.labels, groups.values(metric), groups.values(metric, "ci_low"),
-                   groups.values(metric, "ci_high"), COLOURS[flag])
+                   groups.values(metric, "ci_high"), COLOURS[flag], [int(v) for v in groups.values(metric, "n")], lang)
     if groups.keys:
         _footnote(fig, lang, groups.note(lang))
     return fig
@@ -316,7 +319,7 @@ def plot_rates_by(analysis: Any, by: str | Sequence[str], metric: str = "alchemi
     colour = next((c for key, c in COLOURS.items() if key in metric), "#4C72B0")
     ns = [int(v) for v in groups.values(metric, "n")]
     _rate_bars(ax, [shorten(" · ".join(k), 28) for k in groups.keys], groups.values(metric),
-               groups.values(metric, "ci_low"), groups.values(metric, "ci_high"), colour, ns)
+               groups.values(metric, "ci_low"), groups.values(metric, "ci_high"), colour, ns, lang)
     _footnote(fig, lang, groups.note(lang))
     return fig
 

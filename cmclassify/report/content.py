@@ -4,7 +4,8 @@ breakdowns and the most frequent duties, prepared from an analysis for the HTML 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,10 +13,13 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import group_keys
+from ..clean import fold
+from ..nlp import SimplemmaLemmatizer
 from ..vocabulary import GROUNDS, LABELS
 from .names import COLOURS, METRIC_NAMES, NAMES, POPULATION_NAMES, REASON_LETTERS, REPORT_FLAGS, fmt_number, fmt_pct, name, pick, shorten
 
 GROUP_CANDIDATES = ("source", "country", "month")
+_WORD = re.compile(r"\w+")
 
 
 def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool = True) -> pd.DataFrame:
@@ -35,9 +39,11 @@ def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool 
     for label in LABELS:
         texts = duties.loc[duties["label"] == label, "text" if unit == "text" else "evidence"].dropna().astype(str)
         if unit == "text":
-            counts = Counter(_normalise_duty(t) for t in texts)
+            counts = _grouped(_normalise_duty(t) for t in texts)
         else:
-            counts = Counter(term.strip() for terms in texts for term in terms.split(";") if term.strip())
+            accented = accented_forms(duties.loc[duties["label"] == label, "text"].dropna().astype(str))
+            counts = Counter(with_accents(term, accented) for terms in texts for term in terms.split(";")
+                             if term.strip())
         counts.pop("", None)
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
         rows += [{"label": label, "item": item, "count": count} for item, count in ranked]
@@ -47,6 +53,38 @@ def top_duties(analysis: Any, n: int = 10, *, unit: str = "text", cm_only: bool 
 def _normalise_duty(text: str) -> str:
     text = " ".join(text.split()).strip(" .;:,-–•·*").lower()
     return text[:1].upper() + text[1:]
+
+
+def _grouped(texts: Iterable[str]) -> Counter[str]:
+    """Duty texts counted by their words without accents or punctuation ("Diseñar piezas (Canva)" and
+    "disenar piezas canva" are one duty), each group shown in its most frequent spelling."""
+    groups: dict[str, Counter[str]] = {}
+    for text in texts:
+        groups.setdefault(" ".join(_WORD.findall(fold(text))), Counter())[text] += 1
+    return Counter({spellings.most_common(1)[0][0]: sum(spellings.values())
+                    for key, spellings in groups.items() if key})
+
+
+_LEMMATIZER = SimplemmaLemmatizer()
+
+
+def accented_forms(texts: Iterable[str]) -> dict[str, str]:
+    """Evidence terms are accent-folded lemmas ("campana"); the form to show is the lemma with its accents
+    ("campaña"), as it is written in ``texts`` (the duties)."""
+    seen: Counter[tuple[str, str]] = Counter()
+    for text in texts:
+        for word in _WORD.findall(text.lower()):
+            lemma, norm = _LEMMATIZER.lemma_and_norm(word)
+            seen[(norm, lemma)] += 1
+    forms: dict[str, str] = {}
+    for (norm, lemma), _ in seen.most_common():
+        forms.setdefault(norm, lemma)
+    return forms
+
+
+def with_accents(terms: str, forms: dict[str, str]) -> str:
+    """``terms`` ("; "-separated evidence lemmas) written with their accents (see :func:`accented_forms`)."""
+    return "; ".join(" ".join(forms.get(w, w) for w in term.split()) for term in terms.split(";") if term.strip())
 
 
 # Columns of .ads shown elsewhere on a card; any other scalar column is listed in its header.
@@ -91,14 +129,16 @@ def _finding_mark(finding: dict[str, Any]) -> str:
     return finding["reason"] or {"follower_credential": "F", "hype_title": "H"}.get(finding["flag"], "!")
 
 
-def _finding_tip(finding: dict[str, Any]) -> str:
+def _finding_tip(finding: dict[str, Any], lang: str = "both") -> str:
     key = finding["reason"] or finding["flag"]
-    return f"{name(finding['flag'])} {key}: {name(key)}" if finding["reason"] else name(key)
+    return f"{name(finding['flag'], lang)} {key}: {name(key, lang)}" if finding["reason"] else name(key, lang)
 
 
-def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]]) -> list[_Block]:
+def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[dict[str, Any]],
+              lang: str = "both") -> list[_Block]:
     """Cut ``text`` into blocks (one per duty, and the text between) and parts (one per set of
-    findings covering them), using the offsets of the duties and of the findings."""
+    findings covering them), using the offsets of the duties and of the findings; the parts' tips
+    name the findings in ``lang``."""
     length = len(text)
     duty_spans = sorted((b, d) for d in duties if (b := _span_bounds(d["start"], d["end"], length)))
     finding_spans = [(b, f) for f in findings if (b := _span_bounds(f["start"], f["end"], length))]
@@ -108,7 +148,7 @@ def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[di
         duty = next((d for (s, e), d in duty_spans if s <= a and b <= e), None)
         covering = [f for (s, e), f in finding_spans if s <= a and b <= e]
         flags = sorted({f["flag"] for f in covering})
-        tip = "\n".join(dict.fromkeys(_finding_tip(f) for f in covering))
+        tip = "\n".join(dict.fromkeys(_finding_tip(f, lang) for f in covering))
         tags = list(dict.fromkeys(_finding_mark(f) for (s, e), f in finding_spans if e == b))
         part = _Part(text[a:b], flags, tip, tags)
         if blocks and blocks[-1].duty is duty:
@@ -121,7 +161,7 @@ def highlight(text: str, duties: Sequence[dict[str, Any]], findings: Sequence[di
 def _duty_view(duty: pd.Series) -> dict[str, Any]:
     label = str(duty["label"])
     probability = duty.get(f"p_{label}")
-    evidence = duty.get("evidence") or ""
+    evidence = with_accents(duty.get("evidence") or "", accented_forms([str(duty["text"])]))
     tip = f"{name(label)} · p={float(probability):.2f}" if probability == probability else name(label)
     if evidence:
         tip += f"\n{pick('evidencia', 'evidence', 'both')}: {evidence}"
@@ -191,9 +231,13 @@ def _row_values(ad: pd.Series) -> dict[str, Any]:
 
 
 def priority_order(ads: pd.DataFrame) -> np.ndarray:
-    """Row positions, highest alchemist score first, then input order (unscored ads last)."""
+    """Row positions: the CM ads first, then the other analysed ads, then those not analysed; within
+    each, highest alchemist score first, then input order."""
     score = ads["alchemist_score"].astype(float).fillna(-1.0).to_numpy()
-    return np.lexsort((np.arange(len(ads)), -score))
+    ok = (ads["status"] == "ok").to_numpy(dtype=bool)
+    cm = ok & ads["is_cm_role"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    tier = np.where(cm, 0, np.where(ok, 1, 2))
+    return np.lexsort((np.arange(len(ads)), -score, tier))
 
 
 def _grouping_columns(ads: pd.DataFrame, group_by: Sequence[str] | None) -> list[str]:
@@ -226,7 +270,7 @@ def _figure_row(metric: str, row: pd.Series, lang: str) -> dict[str, Any]:
 def _kpis(summary: pd.DataFrame, lang: str) -> list[dict[str, Any]]:
     rows = summary.set_index("metric")
     keys = ["n_ads", "n_ok", "n_cm_ads", "alchemist_rate_cm", "follower_credential_rate_cm", "hype_title_rate_cm",
-            "discriminatory_requirement_rate"]
+            "discriminatory_requirement_rate_cm"]
     share = _figure_row("cm_share", rows.loc["cm_share"], lang)
     return [{**_figure_row(k, rows.loc[k], lang),
              "colour": COLOURS.get(k.removesuffix("_cm").removesuffix("_rate"), "#1F2A44"),

@@ -24,7 +24,7 @@ from ..vocabulary import ORIENTATIONS
 from .charts import figure_svg, plot_alchemist, plot_flags, plot_orientation, plot_top_duties
 from .content import (DEFAULT_TITLE, _AD_CORE, _breakdown_table, _cards, _figure_row, _grouping_columns, _is_scalar,
                       _kpis, _status_counts, _table_rows, _top_duty_lists, priority_order)
-from .names import LANGS, fmt_number, name
+from .names import LANGS, fmt_number, name, pick
 
 
 def _templates() -> Path:
@@ -37,28 +37,41 @@ def _version() -> str:
     return __version__
 
 
-def _charts(analysis: Any, summary: pd.DataFrame, by_summaries: dict[str, pd.DataFrame]) -> dict[str, Any]:
-    """Every chart of the dashboard as inline SVG: the corpus, then one set per grouping column."""
-    svg = figure_svg
+def _charts(analysis: Any, summary: pd.DataFrame, by_summaries: dict[str, pd.DataFrame],
+            lang: str = "both") -> dict[str, Any]:
+    """Every chart of the dashboard as inline SVG: the corpus, then one set per grouping column.
+
+    With ``lang="both"`` each chart carries both languages; otherwise each is drawn in Spanish and in
+    English, the page showing the one of its language toggle (``lang`` first)."""
+    langs = ("both",) if lang == "both" else ("es", "en")
+
+    def svg(draw: Any, chart_id: str, es: str, en: str) -> Any:
+        if len(langs) == 1:
+            return figure_svg(draw("both"), chart_id, pick(es, en, "both"))
+        return Markup("").join(Markup('<div class="{}" lang="{}">{}</div>').format(
+            code, code, figure_svg(draw(code), f"{chart_id}-{code}", pick(es, en, code))) for code in langs)
+
     charts = {
-        "orientation": svg(plot_orientation(analysis, summary=summary), "c-orientation",
-                           "Orientación de los anuncios de CM / Orientation of CM ads"),
-        "alchemist": svg(plot_alchemist(analysis, summary=summary), "c-alchemist",
-                         "Anuncios alquimista y sus motivos / Alchemist ads and their reasons"),
-        "flags": svg(plot_flags(analysis, summary=summary), "c-flags",
-                     "Seguidores como credencial y títulos inflados / Followers as credential and hype titles"),
-        "top_terms": svg(plot_top_duties(analysis, 10, unit="terms"), "c-terms",
-                         "Términos más frecuentes por etiqueta / Most frequent terms per label"),
+        "orientation": svg(lambda code: plot_orientation(analysis, summary=summary, lang=code), "c-orientation",
+                           "Orientación de los anuncios de CM", "Orientation of CM ads"),
+        "alchemist": svg(lambda code: plot_alchemist(analysis, summary=summary, lang=code), "c-alchemist",
+                         "Anuncios alquimista y sus motivos", "Alchemist ads and their reasons"),
+        "flags": svg(lambda code: plot_flags(analysis, summary=summary, lang=code), "c-flags",
+                     "Seguidores como credencial, títulos inflados y requisitos discriminatorios",
+                     "Followers as credential, hype titles and discriminatory requirements"),
+        "top_terms": svg(lambda code: plot_top_duties(analysis, 10, unit="terms", lang=code), "c-terms",
+                         "Términos más frecuentes por etiqueta", "Most frequent terms per label"),
         "by": {},
     }
     for column, by_summary in by_summaries.items():
+        es, en = name(column, "es").lower(), name(column, "en").lower()
         charts["by"][column] = {
-            "orientation": svg(plot_orientation(analysis, column, summary=by_summary), f"c-{column}-o",
-                               f"Orientación por {column} / Orientation by {column}"),
-            "alchemist": svg(plot_alchemist(analysis, column, summary=by_summary), f"c-{column}-a",
-                             f"Alquimista por {column} / Alchemist by {column}"),
-            "flags": svg(plot_flags(analysis, column, summary=by_summary), f"c-{column}-f",
-                         f"Seguidores y títulos por {column} / Followers and titles by {column}"),
+            "orientation": svg(lambda code: plot_orientation(analysis, column, summary=by_summary, lang=code),
+                               f"c-{column}-o", f"Orientación por {es}", f"Orientation by {en}"),
+            "alchemist": svg(lambda code: plot_alchemist(analysis, column, summary=by_summary, lang=code),
+                             f"c-{column}-a", f"Alquimista por {es}", f"Alchemist by {en}"),
+            "flags": svg(lambda code: plot_flags(analysis, column, summary=by_summary, lang=code),
+                         f"c-{column}-f", f"Seguidores y títulos por {es}", f"Followers and titles by {en}"),
         }
     return charts
 
@@ -82,8 +95,8 @@ def render_html(analysis: Any, path: str | Path | None = None, *, max_cards: int
     intervals from :func:`cmclassify.aggregate.summarise`; (b) a sortable, filterable table of the
     ads (at most ``max_rows``); (c) one card per ad (at most ``max_cards``): its cleaned text with
     every duty highlighted in its label's colour, the evidence of each flag marked, explanations and
-    suggestions. When capped, the ads with the highest alchemist score come first, then input
-    order, and the page says so. ``lang`` (``"es"``, ``"en"`` or ``"both"``) is the language shown
+    suggestions. The CM ads come first (then the other analysed ads, then those not analysed), each
+    group by highest alchemist score, then input order; when capped, the page says so. ``lang`` (``"es"``, ``"en"`` or ``"both"``) is the language shown
     first; a toggle on the page switches it. Works offline: nothing is fetched from the network.
     """
     if lang not in LANGS:
@@ -98,7 +111,7 @@ def render_html(analysis: Any, path: str | Path | None = None, *, max_cards: int
         "title": title, "lang": lang, "generated": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "version": _version(), "n_ads": len(ads), "kpis": _kpis(summary, lang),
         "figures": [_figure_row(row["metric"], row, lang) for _, row in summary.iterrows()],
-        "statuses": _status_counts(ads, lang), "charts": _charts(analysis, summary, by_summaries),
+        "statuses": _status_counts(ads, lang), "charts": _charts(analysis, summary, by_summaries, lang),
         "top_duties": _top_duty_lists(analysis),
         "breakdowns": [{"column": c, "table": _breakdown_table(by_summaries[c], c, lang, 25)} for c in columns],
         "group_columns": [c for c in ("source", "country") if c in ads.columns],
