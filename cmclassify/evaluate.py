@@ -8,7 +8,8 @@ each fold and scores the out-of-fold predictions. Both report the same figures:
 - duty extraction precision / recall / F1 (word-set Jaccard >= 0.5, one to one);
 - duty labels on the gold duty texts: accuracy, macro-F1, F1 per label;
 - labels of the duties matched end to end: accuracy;
-- orientation accuracy on the gold CM ads (gold orientation by the 60 % rule);
+- orientation accuracy on the gold CM ads (gold orientation by the 60 % rule), and the same rule over
+  the gold duties with predicted labels (what the label errors alone cost);
 - precision / recall / F1 and specificity of the CM role, each flag and each alchemist reason (with
   the confusion counts behind recall and specificity, for prevalence corrections).
 
@@ -37,6 +38,7 @@ REASON_LETTERS = tuple(REASONS)
 _CONFUSION = [f"conf_{g}_{p}" for g in LABELS for p in LABELS]
 COUNT_KEYS = (
     "ads", "ext_tp", "ext_found", "ext_gold", *_CONFUSION, "e2e_n", "e2e_correct", "orient_n", "orient_correct",
+    "orient_gold_duties_correct",
     *(f"{f}_{k}" for f in (*GOLD_FLAGS, *(f"reason_{r}" for r in REASON_LETTERS)) for k in ("tp", "pred", "gold")),
 )
 _INDEX = {key: i for i, key in enumerate(COUNT_KEYS)}
@@ -78,7 +80,10 @@ def ad_counts(gold: dict[str, Any], found: pd.DataFrame, predicted: pd.Series,
         add("e2e_correct", float(found_labels[i] == gold["duties"][j]["label"]))
     if gold["is_cm_role"]:
         add("orient_n")
-        add("orient_correct", float(orientation([d["label"] for d in gold["duties"]]) == predicted.get("orientation")))
+        gold_orientation = orientation([d["label"] for d in gold["duties"]])
+        add("orient_correct", float(gold_orientation == predicted.get("orientation")))
+        # The same rule over the gold duties with predicted labels: the labels' share of the error.
+        add("orient_gold_duties_correct", float(gold_orientation == orientation(list(gold_label_predictions))))
     pairs = [(f, _truth(gold.get(f)), _truth(predicted.get(f))) for f in GOLD_FLAGS]
     gold_reasons, found_reasons = _letters(gold.get("alchemist_reasons")), _letters(predicted.get("alchemist_reasons"))
     pairs += [(f"reason_{r}", r in gold_reasons, r in found_reasons) for r in REASON_LETTERS]
@@ -119,6 +124,7 @@ def figures(totals: np.ndarray) -> dict[str, np.ndarray]:
         out[f"duty_labels.f1.{label}"] = per_label[..., k]
     out["end_to_end.accuracy"] = _ratio(t["e2e_correct"], t["e2e_n"])
     out["orientation.accuracy"] = _ratio(t["orient_correct"], t["orient_n"])
+    out["orientation.accuracy_gold_duties"] = _ratio(t["orient_gold_duties_correct"], t["orient_n"])
     for name in (*GOLD_FLAGS, *(f"reason_{r}" for r in REASON_LETTERS)):
         for key, value in _prf(t[f"{name}_tp"], t[f"{name}_pred"], t[f"{name}_gold"]).items():
             out[f"{name}.{key}"] = value
@@ -158,6 +164,7 @@ def summarise_counts(counts: np.ndarray, groups: Sequence[int] | None = None, n_
     result["extraction.f1"]["gold"] = int(support[_INDEX["ext_gold"]])
     result["duty_labels.macro_f1"]["n"] = int(support[[_INDEX[c] for c in _CONFUSION]].sum())
     result["orientation.accuracy"]["n"] = int(support[_INDEX["orient_n"]])
+    result["orientation.accuracy_gold_duties"]["n"] = int(support[_INDEX["orient_n"]])
     result["end_to_end.accuracy"]["n"] = int(support[_INDEX["e2e_n"]])
     return result
 

@@ -38,3 +38,16 @@ def test_evaluate_json(capsys):
     extraction = scores["figures"]["extraction.f1"]
     assert extraction["gold"] > 0 and extraction["low"] <= extraction["value"] <= extraction["high"]
     assert scores["n_ads"] == sum(1 for line in DEV_GOLD.open(encoding="utf-8") if line.strip())
+
+
+def test_orientation_is_scored_with_found_duties_and_with_the_gold_duties_apart():
+    from cmclassify.evaluate import ad_counts, figures
+
+    gold = {"is_cm_role": True, "duties": [{"text": "Responder mensajes", "label": "communication_conversation"},
+                                           {"text": "Moderar comentarios", "label": "communication_conversation"}]}
+    found = pd.DataFrame({"text": ["Responder mensajes"], "label": ["marketing_sales"]})
+    predicted = pd.Series({"orientation": "marketing_sales"})
+    right_labels = figures(ad_counts(gold, found, predicted, ["communication_conversation"] * 2))
+    assert right_labels["orientation.accuracy"] == 0 and right_labels["orientation.accuracy_gold_duties"] == 1
+    wrong_labels = figures(ad_counts(gold, found, predicted, ["marketing_sales"] * 2))
+    assert wrong_labels["orientation.accuracy_gold_duties"] == 0
