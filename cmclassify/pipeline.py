@@ -201,14 +201,15 @@ Records = tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]
 
 def _analyse_chunk(frame: pd.DataFrame, model: DutyClassifier | None, rules: FlagRules | None,
                    models: Models | None) -> Records:
-    """One chunk's records, in this process or a worker (whose pipeline is loaded once and reused)."""
-    return _analyse_frame(frame, pipeline_for(model, rules, models))
+    """One chunk's records, in this process or a worker (whose pipeline is loaded once and reused;
+    ``iter_analyse`` has checked the overrides)."""
+    return _analyse_frame(frame, _cached_pipeline(model, rules, models))
 
 
 def _worker_count(n_process: int) -> int:
     if isinstance(n_process, bool) or not isinstance(n_process, int) or n_process == 0 or n_process < -1:
         raise ValueError(f"n_process must be a positive number of processes or -1 for every core, not {n_process!r}")
-    return os.cpu_count() or 1 if n_process == -1 else n_process
+    return (os.cpu_count() or 1) if n_process == -1 else n_process
 
 
 def _records_in_order(frames: Iterator[pd.DataFrame], n_process: int, model: DutyClassifier | None,

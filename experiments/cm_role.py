@@ -18,14 +18,10 @@ from sklearn.model_selection import GroupKFold
 
 from cmclassify.annotations import cv_groups, load_annotations
 from cmclassify.estimators import CmRoleClassifier
-from cmclassify.metrics import prf_intervals
+from cmclassify.metrics import decision_intervals
 from cmclassify.train import cm_role_examples
 
 THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
-
-
-def scores(found, gold, groups):
-    return prf_intervals(np.column_stack([found & gold, found, gold]), groups)
 
 
 def main(argv=None):
@@ -37,7 +33,7 @@ def main(argv=None):
     groups = cv_groups([a.description for a in annotations])
     gold = np.array([a.is_cm_role for a in annotations])
     frame, _ = cm_role_examples([a.as_gold() for a in annotations])
-    results = {"hand rule": scores(frame["rule_cm"].to_numpy(), gold, groups)}
+    results = {"hand rule": decision_intervals(frame["rule_cm"].to_numpy(), gold, groups)}
     print(f"{'hand rule':40s} P {results['hand rule']['precision']['value']:.3f} R {results['hand rule']['recall']['value']:.3f} "
           f"F1 {results['hand rule']['f1']['value']:.3f}")
     for C in (0.3, 1.0, 3.0, 10.0):
@@ -47,7 +43,7 @@ def main(argv=None):
             proba[test] = model.predict_proba(frame.iloc[test])[:, 1]
         for threshold in THRESHOLDS:
             name = f"logistic regression C={C}, threshold {threshold}"
-            results[name] = scores(proba >= threshold, gold, groups)
+            results[name] = decision_intervals(proba >= threshold, gold, groups)
             s = results[name]
             print(f"{name:40s} P {s['precision']['value']:.3f} R {s['recall']['value']:.3f} F1 {s['f1']['value']:.3f} "
                   f"[{s['f1']['low']:.3f}, {s['f1']['high']:.3f}]")

@@ -21,7 +21,7 @@ from sklearn.model_selection import GroupKFold
 
 from cmclassify.annotations import cv_groups, load_annotations
 from cmclassify.estimators import SentenceDetector
-from cmclassify.metrics import prf_intervals
+from cmclassify.metrics import decision_intervals
 from cmclassify.train import sentence_examples
 
 THRESHOLDS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -33,10 +33,6 @@ def gold_kinds(ad):
     if ad["follower_credential"]:
         kinds.add("follower_credential")
     return kinds
-
-
-def prf(found, is_gold, groups):
-    return prf_intervals(np.column_stack([found & is_gold, found, is_gold]), groups)
 
 
 def main(argv=None):
@@ -70,7 +66,7 @@ def main(argv=None):
         grid = {}
         for threshold in THRESHOLDS:
             found = best_by_ad[kind].to_numpy() >= threshold
-            grid[str(threshold)] = prf(found, is_gold, groups)
+            grid[str(threshold)] = decision_intervals(found, is_gold, groups)
         trusted = [t for t, s in grid.items() if (s["precision"]["value"] or 0) >= 0.75]
         pool = trusted or list(grid)
         chosen = max(pool, key=lambda t: grid[t]["f1"]["value"] or 0)
@@ -83,7 +79,7 @@ def main(argv=None):
     found_any = np.zeros(len(gold), bool)
     for kind in grounds:
         found_any |= best_by_ad[kind].to_numpy() >= results[kind]["chosen_threshold"]
-    flag = prf(found_any, any_gold, groups)
+    flag = decision_intervals(found_any, any_gold, groups)
     results["discriminatory_requirement"] = {"positives": int(any_gold.sum()), "at_chosen_thresholds": flag}
     print(f"discriminatory_requirement   positives {any_gold.sum():4d}  P {flag['precision']['value']:.3f} "
           f"R {flag['recall']['value']:.3f} F1 {flag['f1']['value']:.3f} [{flag['f1']['low']:.2f}, {flag['f1']['high']:.2f}]")

@@ -23,7 +23,7 @@ PACKAGE = Path(cmclassify.__file__).parent
 
 # Every module of the package, in the order data flows: each may import only modules before it.
 LAYERS = [
-    "vocabulary", "errors", "resources", "rules", "tables", "metrics", "prevalence",
+    "lazy", "vocabulary", "errors", "resources", "rules", "tables", "metrics", "prevalence",
     "read", "clean", "nlp", "estimators", "model_files", "patterns", "segment", "classify", "flag", "aggregate",
     "report.names", "report.content", "report.charts", "report.html", "report", "explain",
     "output", "export", "analysis", "pipeline", "distributed", "api", "review", "serve",

@@ -204,3 +204,14 @@ def test_cli_summary(sample: Analysis, tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["summary", "--dictionary"]) == 0
     assert capsys.readouterr().out == dictionary_markdown()
     assert main(["summary"]) == 1
+
+
+def test_decision_intervals_count_yes_no_decisions():
+    from cmclassify.metrics import decision_intervals
+
+    gold = [True, True, False, False]
+    perfect = decision_intervals(gold, gold, groups=[0, 1, 2, 3])
+    assert perfect["precision"]["value"] == perfect["recall"]["value"] == perfect["f1"]["value"] == 1.0
+    half = decision_intervals([True, False, True, False], gold, groups=[0, 1, 2, 3])
+    assert half["precision"]["value"] == 0.5 and half["recall"]["value"] == 0.5
+    assert decision_intervals([False] * 4, gold, groups=[0, 1, 2, 3])["precision"]["value"] is None

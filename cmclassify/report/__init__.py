@@ -7,8 +7,7 @@ The names below load on first use, so that reviewing one ad does not import matp
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ..lazy import lazy_names
 
 _EXPORTS = {
     "PLOTS": "charts", "figure_svg": "charts", "plot": "charts", "plot_alchemist": "charts", "plot_flags": "charts",
@@ -20,15 +19,4 @@ _EXPORTS = {
 __all__ = ["plot", "plot_orientation", "plot_alchemist", "plot_flags", "plot_top_duties", "plot_rates_by",
            "top_duties", "render_html", "figure_svg", "highlight", "priority_order", "name", "COLOURS", "PLOTS"]
 
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'cmclassify.report' has no attribute {name!r}")
-    value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_names(__name__, _EXPORTS, __all__)
