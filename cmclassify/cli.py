@@ -257,16 +257,14 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _run_review(args: argparse.Namespace) -> int:
-    from .read import decode
-    from .review import MAX_TITLE, review_ad
+    from .read import decode, split_title
+    from .review import review_ad
 
     raw = sys.stdin.buffer.read() if args.input == "-" else open(args.input, "rb").read()
     text = decode(raw)
     title = args.title
     if title is None:
-        first, _, rest = text.lstrip().partition("\n")
-        is_title = rest.strip() and len(first.strip()) <= MAX_TITLE and not first.lstrip().startswith(("-", "•", "*"))
-        title, text = (first.strip(), rest) if is_title else ("", text)
+        title, text = split_title(text)
     if not text.strip():
         raise ValueError(f"{'standard input' if args.input == '-' else args.input}: the ad is empty")
     review = review_ad(text, title, args.lang)

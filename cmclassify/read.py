@@ -178,7 +178,8 @@ def iter_file_chunks(path: str | Path, chunk_size: int) -> Iterator[pd.DataFrame
             files = sorted(path.glob("*.txt")) if path.is_dir() else [path]
             for start in range(0, len(files), chunk_size):
                 part = files[start:start + chunk_size]
-                yield pd.DataFrame({"title": [f.stem for f in part], "description": [decode(f.read_bytes()) for f in part],
+                titled = [split_title(decode(f.read_bytes())) for f in part]
+                yield pd.DataFrame({"title": [t for t, _ in titled], "description": [d for _, d in titled],
                                     "file": [f.name for f in part]})
         else:
             frame = _json_array(path)
@@ -188,6 +189,22 @@ def iter_file_chunks(path: str | Path, chunk_size: int) -> Iterator[pd.DataFrame
         raise
     except (OSError, ValueError, UnicodeError) as exc:
         raise InputError(f"{path}: cannot be read as {fmt}: {exc}") from None
+
+
+MAX_TITLE = 300
+_LIST_MARKERS = ("-", "•", "*", "·", "–")
+
+
+def split_title(text: str) -> tuple[str, str]:
+    """``(title, rest)`` of a plain-text ad whose first line is its title, else ``("", text)``.
+
+    The first line is a title when it is short, is not a list item and more text follows it.
+    """
+    first, _, rest = text.lstrip().partition("\n")
+    first = first.strip()
+    if rest.strip() and first and len(first) <= MAX_TITLE and not first.startswith(_LIST_MARKERS):
+        return first, rest
+    return "", text
 
 
 def count_rows(path: str | Path) -> int | None:

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .flag import FlagRules
 from .pipeline import analyse_text
+from .read import MAX_TITLE
 from .report.content import accented_forms, highlight, with_accents
 from .report.names import COLOURS, fmt_number, fmt_pct, name, pick
 from .rules import RewriteRules, bundled
@@ -31,7 +32,6 @@ from .vocabulary import LABELS
 LANGS = ("es", "en")
 MAX_TEXT = 20_000
 """The longest ad text reviewed, in characters (the analysis itself cuts there)."""
-MAX_TITLE = 300
 
 # Fix first what the law forbids, then what raises the alchemist score most (A and B weigh 0.55, C–E 0.3),
 # then what does not enter the score.

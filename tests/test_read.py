@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from cmclassify.read import InputError, decode, iter_file_chunks, normalise_frame, read_file
+from cmclassify.read import InputError, decode, iter_file_chunks, normalise_frame, read_file, split_title
 
 ADS = [{"ad_id": "a1", "title": "Community Manager", "description": "Funciones: - Gestionar las redes sociales de la marca"},
        {"ad_id": "a2", "title": "Diseñador", "description": "Tareas: - Diseñar piezas para campañas en Instagram"}]
@@ -45,9 +45,27 @@ def test_plain_text_file_and_folder(tmp_path):
     (tmp_path / "uno.txt").write_bytes("Funciones: gestión de redes".encode("cp1252"))
     (tmp_path / "dos.txt").write_text("Tareas: responder mensajes", encoding="utf-8")
     frame = read_file(tmp_path)
-    assert sorted(frame["title"]) == ["dos", "uno"]
+    assert frame["file"].tolist() == ["dos.txt", "uno.txt"]
+    assert frame["title"].tolist() == ["", ""]
     assert "Funciones: gestión de redes" in frame["description"].tolist()
     assert read_file(tmp_path / "uno.txt")["description"].tolist() == ["Funciones: gestión de redes"]
+
+
+def test_a_text_file_takes_its_title_from_its_first_line_not_its_name(tmp_path):
+    (tmp_path / "aviso_17.txt").write_text("\nAnalista de Redes Sociales\nFunciones:\n- Publicar contenidos\n",
+                                           encoding="utf-8")
+    (tmp_path / "lista.txt").write_text("- Publicar contenidos\n- Responder mensajes\n", encoding="utf-8")
+    frame = read_file(tmp_path)
+    assert frame["title"].tolist() == ["Analista de Redes Sociales", ""]
+    assert frame["description"].tolist()[0] == "Funciones:\n- Publicar contenidos\n"
+    assert frame["description"].tolist()[1].startswith("- Publicar contenidos")
+
+
+def test_split_title_needs_a_short_first_line_and_more_text():
+    assert split_title("Community Manager\nGestionar redes") == ("Community Manager", "Gestionar redes")
+    assert split_title("Solo una línea") == ("", "Solo una línea")
+    assert split_title("x" * 301 + "\nmás") == ("", "x" * 301 + "\nmás")
+    assert split_title("• Publicar\n• Medir") == ("", "• Publicar\n• Medir")
 
 
 def test_missing_and_unknown_files_are_clear_errors(tmp_path):

@@ -543,6 +543,13 @@ def _check_widths_and_print(html_path: Path, shots: Path) -> int:
             page.set_viewport_size({"width": width, "height": 900})
             assert page.evaluate("document.documentElement.scrollWidth") <= width, f"sideways scroll at {width} px"
             page.screenshot(path=str(shots / f"report-{width}.png"))
+            edge = page.evaluate("document.querySelector('#dashboard p.lead').getBoundingClientRect().left")
+            assert edge >= 10, f"no side padding at {width} px"
+            if width == 360:  # the table is a list of cards, each cell named: no sideways scroll inside its box
+                inner, label = page.evaluate("""() => { const box = document.querySelector('#table .table-scroll');
+                    const cell = box.querySelector('tbody tr:not([hidden]) td:nth-child(3)');
+                    return [box.scrollWidth - box.clientWidth, getComputedStyle(cell, '::before').content]; }""")
+                assert inner <= 1 and label == '"Título"', (inner, label)
         # The table's header row stays in view while the table scrolls.
         page.set_viewport_size({"width": 1400, "height": 900})
         scrolled, top = page.evaluate("""() => { const box = document.querySelector('#table .table-scroll');

@@ -81,7 +81,13 @@ def _environment() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(_templates()), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["name"] = name
+    env.filters["css_string"] = css_string
     return env
+
+
+def css_string(text: str) -> Markup:
+    """``text`` as a quoted CSS string, every character but letters, digits and spaces escaped."""
+    return Markup('"{}"'.format("".join(c if c.isalnum() or c == " " else f"\\{ord(c):x} " for c in str(text))))
 
 
 def render_html(analysis: Any, path: str | Path | None = None, *, max_cards: int = 500, max_rows: int = 5000,
@@ -107,6 +113,7 @@ def render_html(analysis: Any, path: str | Path | None = None, *, max_cards: int
     by_summaries = {column: summarise(analysis, by=column, n_boot=n_boot, seed=seed) for column in columns}
     order = priority_order(ads)
     extra = [c for c in ads.columns if c not in _AD_CORE and ads[c].map(_is_scalar).all()]
+    group_columns = [c for c in ("source", "country") if c in ads.columns]
     context = {
         "title": title, "lang": lang, "generated": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "version": _version(), "n_ads": len(ads), "kpis": _kpis(summary, lang),
@@ -114,7 +121,8 @@ def render_html(analysis: Any, path: str | Path | None = None, *, max_cards: int
         "statuses": _status_counts(ads, lang), "charts": _charts(analysis, summary, by_summaries, lang),
         "top_duties": _top_duty_lists(analysis),
         "breakdowns": [{"column": c, "table": _breakdown_table(by_summaries[c], c, lang, 25)} for c in columns],
-        "group_columns": [c for c in ("source", "country") if c in ads.columns],
+        "group_columns": group_columns,
+        "ad_columns": _ad_columns(group_columns),
         "rows": _table_rows(ads, order[:max_rows], set(order[:max_cards].tolist())),
         "max_cards": max_cards, "cards": _cards(analysis, order[:max_cards], extra),
         "orientations": ORIENTATIONS, "n_boot": n_boot,
@@ -125,6 +133,15 @@ def render_html(analysis: Any, path: str | Path | None = None, *, max_cards: int
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(html, encoding="utf-8")
     return html
+
+
+def _ad_columns(group_columns: Sequence[str]) -> list[tuple[str, str, str]]:
+    """The ads table's columns as ``(sort type, Spanish, English)``, headers and phone labels alike."""
+    return ([("num", "#", "#"), ("text", "ID", "ID"), ("text", "Título", "Title")]
+            + [("text", name(c, "es"), name(c, "en")) for c in group_columns]
+            + [("text", "Estado", "Status"), ("num", "CM", "CM"), ("text", "Orientación", "Orientation"),
+               ("num", "Tareas", "Duties"), ("num", "Alquimista", "Alchemist"), ("text", "Motivos", "Reasons"),
+               ("text", "Alertas", "Flags")])
 
 
 def _assets() -> dict[str, Any]:
