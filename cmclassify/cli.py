@@ -82,10 +82,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="more labelled duties (columns text, label) to train on; repeatable")
     train.add_argument("--gold", help="gold ads JSONL to measure the new model on (recorded in its card)")
     train.add_argument("--cv", type=int, default=5, help="cross-validation folds for the card (0 to skip; default 5)")
-    train.add_argument("--part", choices=("all", "labels", "extraction", "detector", "cm_role"), default="all",
-                       help="which models: both (default; the duty labels from DATA and the annotated duties, the "
-                            "extraction and the sentence detector from the annotations: needs the corpus), the duty "
-                            "labels from DATA only, or one of the others only")
+    train.add_argument("--part", choices=("all", "labels", "extraction", "detector", "functions", "cm_role"), default="all",
+                       help="which models: all (default; the duty labels from DATA and the annotated duties, the "
+                            "extraction, the sentence detector, the function tagger and the CM role from the "
+                            "annotations: needs the corpus), the duty labels from DATA only, or one of the others only")
     train.add_argument("--annotations", help="annotations JSONL (default: data/annotations/ads.jsonl)")
     train.add_argument("--corpus", help="corpus Parquet the annotations refer to (default: ../shared/corpus/ads.parquet)")
 
@@ -287,7 +287,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from .train import train_cm_role, train_detector, train_extraction, train_model
+    from .train import train_cm_role, train_detector, train_extraction, train_functions, train_model
 
     annotations, source = None, None
     if args.part != "labels":
@@ -310,9 +310,13 @@ def _run_train(args: argparse.Namespace) -> int:
         card = train_detector(args.output, annotations, str(source))
         print(f"sentence detector: trained on {card['training_data']['items']} items of {card['training_data']['ads']} "
               f"annotated ads ({', '.join(card['kinds'])}) -> {args.output}")
+    if args.part in ("all", "functions"):
+        card = train_functions(args.output, annotations, str(source))
+        print(f"function tagger: trained on {card['training_data']['duties']} duties of {card['training_data']['ads']} "
+              f"annotated ads ({len(card['functions'])} functions) -> {args.output}")
     if args.part in ("all", "cm_role"):
-        from .estimators import DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector
-        from .model_files import EXTRACTION_MODEL, FINDINGS_MODEL, load_model
+        from .estimators import DutyCandidateClassifier, DutyClassifier, FunctionTagger, Models, SentenceDetector
+        from .model_files import EXTRACTION_MODEL, FINDINGS_MODEL, FUNCTIONS_MODEL, load_model
 
         # The CM model reads what the other models find: the ones this run just trained, or the shipped ones.
         models = Models()
@@ -321,7 +325,9 @@ def _run_train(args: argparse.Namespace) -> int:
                             duty_extraction=load_model(args.output, trusted=True, expected=DutyCandidateClassifier,
                                                        name=EXTRACTION_MODEL),
                             findings=load_model(args.output, trusted=True, expected=SentenceDetector,
-                                                name=FINDINGS_MODEL))
+                                                name=FINDINGS_MODEL),
+                            functions=load_model(args.output, trusted=True, expected=FunctionTagger,
+                                                 name=FUNCTIONS_MODEL))
         card = train_cm_role(args.output, annotations, str(source), models)
         print(f"CM role: trained on {card['training_data']['ads']} annotated ads "
               f"({card['training_data']['cm_roles']} CM roles) -> {args.output}")
@@ -340,9 +346,9 @@ def _run_info(args: argparse.Namespace) -> int:
     for name, scores in card["metrics"].items():
         per_label = ", ".join(f"{k} {v:.3f}" for k, v in scores["f1"].items())
         print(f"{name}: macro-F1 {scores['macro_f1']:.3f}, accuracy {scores['accuracy']:.3f} ({per_label})")
-    from .model_files import CM_ROLE_MODEL, EXTRACTION_MODEL, FINDINGS_MODEL, has_model
+    from .model_files import CM_ROLE_MODEL, EXTRACTION_MODEL, FINDINGS_MODEL, FUNCTIONS_MODEL, has_model
 
-    for other in (EXTRACTION_MODEL, FINDINGS_MODEL, CM_ROLE_MODEL):
+    for other in (EXTRACTION_MODEL, FINDINGS_MODEL, FUNCTIONS_MODEL, CM_ROLE_MODEL):
         if has_model(args.model, other):
             extra = read_card(args.model, other)
             facts = ", ".join(f"{k} {v}" for k, v in extra.get("training_data", {}).items() if isinstance(v, int))

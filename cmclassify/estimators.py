@@ -408,6 +408,23 @@ class SentenceDetector(ClassifierMixin, BaseEstimator):
         return [{kind for kind in self.kinds_ if row[kind] >= self.threshold} for _, row in proba.iterrows()]
 
 
+class FunctionTagger(SentenceDetector):
+    """Tags each duty with the codebook's functions for reason B (social media, content writing, graphic
+    design… fourteen in all); a supporting duty, a requirement or a tool known carries none.
+
+    The same model as :class:`SentenceDetector`, its items being duties and its kinds functions: one
+    logistic regression per function over the duty's lemma and character n-grams. The ad's function
+    count is the expected number of distinct functions, each function's highest probability over the
+    duties summed (:func:`cmclassify.flag.expected_functions`). ``C`` is the grouped
+    cross-validation's choice (``experiments/function_tagger.py``).
+    """
+
+    def __init__(self, C: float = 30.0, threshold: float = 0.5, min_positives: int = 5,
+                 class_weight: str | None = None, char_ngrams: bool = True, random_state: int = 0):
+        super().__init__(C=C, threshold=threshold, min_positives=min_positives, class_weight=class_weight,
+                         char_ngrams=char_ngrams, random_state=random_state)
+
+
 class CmRoleClassifier(_ThresholdedLogistic, ClassifierMixin, BaseEstimator):
     """Decides whether an ad is a community-manager / social-media role (codebook, Unit 2) from what the
     earlier stages found: the title's words, the duties' words, their label shares, the functions the
@@ -485,11 +502,12 @@ def cm_role_frame(ads: pd.DataFrame, duties: pd.DataFrame, title_groups: Sequenc
 class Models:
     """The learned models one run uses (``cmclassify.analyse(..., models=...)``); a model left as None
     is the one shipped with the package. Load saved ones with :func:`cmclassify.load_model` (``name=``
-    ``duty_classifier``, ``duty_extraction``, ``finding_detector``, ``cm_role``)."""
+    ``duty_classifier``, ``duty_extraction``, ``finding_detector``, ``function_tagger``, ``cm_role``)."""
 
     duty_labels: DutyClassifier | None = None
     duty_extraction: DutyCandidateClassifier | None = None
     findings: SentenceDetector | None = None
+    functions: FunctionTagger | None = None
     cm_role: CmRoleClassifier | None = None
 
     def check(self) -> None:
@@ -497,7 +515,7 @@ class Models:
         from .errors import ModelError
 
         expected = {"duty_labels": DutyClassifier, "duty_extraction": DutyCandidateClassifier,
-                    "findings": SentenceDetector, "cm_role": CmRoleClassifier}
+                    "findings": SentenceDetector, "functions": FunctionTagger, "cm_role": CmRoleClassifier}
         for name, kind in expected.items():
             value = getattr(self, name)
             if value is not None and not isinstance(value, kind):

@@ -211,19 +211,21 @@ Trainer = Callable[[list[dict[str, Any]]], dict[str, Any]]
 def annotation_models(train: list[dict[str, Any]]) -> dict[str, Any]:
     """The models the shipped tool learns from the annotations, fitted on ``train`` only: the duty
     extraction model, the duty label model (on ``train``'s duties and the written duties of
-    ``data/duties``), the sentence detector of findings, and the CM-role model (on ``train`` analysed
-    with the other three)."""
+    ``data/duties``), the sentence detector of findings, the function tagger, and the CM-role model
+    (on ``train`` analysed with the other four)."""
+    from dataclasses import replace
+
     from .estimators import Models
     from .train import (cm_role_examples, default_training_data, extraction_examples, fit_cm_role, fit_detector,
-                        fit_extraction, fit_labels, label_training_frame, read_labelled, sentence_examples)
+                        fit_extraction, fit_functions, fit_labels, function_examples, label_training_frame,
+                        read_labelled, sentence_examples)
 
     written = read_labelled(default_training_data()).drop_duplicates(subset=["text", "label"])
     models = Models(duty_labels=fit_labels(label_training_frame(written, train)),
                     duty_extraction=fit_extraction(extraction_examples(train)),
-                    findings=fit_detector(sentence_examples(train)))
-    cm_role = fit_cm_role(*cm_role_examples(train, models))
-    return {"models": Models(duty_labels=models.duty_labels, duty_extraction=models.duty_extraction,
-                             findings=models.findings, cm_role=cm_role)}
+                    findings=fit_detector(sentence_examples(train)),
+                    functions=fit_functions(function_examples(train)))
+    return {"models": replace(models, cm_role=fit_cm_role(*cm_role_examples(train, models)))}
 
 
 def cross_validate(gold: list[dict[str, Any]], groups: Sequence[int], folds: int = 5, trainer: Trainer = annotation_models,

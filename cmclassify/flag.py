@@ -27,9 +27,9 @@ from spacy.util import minibatch
 
 from .classify import label_shares, orientation
 from .clean import fold, fold_in_place
-from .estimators import CM_FEATURES, CmRoleClassifier, SentenceDetector
-from .model_files import CM_ROLE_MODEL, FINDINGS_MODEL, ShippedModelAttribute, library_versions, load_model, \
-    save_model
+from .estimators import CM_FEATURES, CmRoleClassifier, FunctionTagger, SentenceDetector
+from .model_files import CM_ROLE_MODEL, FINDINGS_MODEL, FUNCTIONS_MODEL, ShippedModelAttribute, has_model, \
+    library_versions, load_model, save_model
 from .nlp import SimplemmaLemmatizer, doc_text, lemma_text_of_span
 from .patterns import PatternSet, running_breaks
 from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, FlagPatterns, Messages, TitlePatterns, bundled, load, \
@@ -73,6 +73,8 @@ class Judgement:
     alchemist_reasons: str
     n_functions: int
     functions: list[str]
+    rule_functions: list[str]
+    """The functions the hand function rules find: what the CM-role model reads (chosen by CV)."""
     follower_credential: bool
     hype_title: bool
     discriminatory_requirement: bool
@@ -321,6 +323,23 @@ def _functions(view: _AdView, duties: list[Span]) -> dict[str, Span]:
     return assigned
 
 
+def expected_functions(proba: Any, duties: list[Span], supporting: list[bool]) -> tuple[float, dict[str, Span]]:
+    """The ad's expected number of distinct functions from the tagger's per-duty probabilities (``proba``:
+    one row per duty, one column per function), supporting duties left out (the codebook): each
+    function's highest probability summed. The functions kept are the most probable ones, as many as
+    that number rounded half up, each with the duty where it is most probable."""
+    values = proba.to_numpy()[[not s for s in supporting]]
+    if values.size == 0:
+        return 0.0, {}
+    kept_duties = [d for d, s in zip(duties, supporting) if not s]
+    best, where = values.max(axis=0), values.argmax(axis=0)
+    expected = float(best.sum())
+    columns = list(proba.columns)
+    ranked = sorted(range(len(columns)), key=lambda j: -best[j])[:int(expected + 0.5)]
+    kept = {columns[j]: kept_duties[where[j]] for j in ranked}
+    return expected, {name: kept[name] for name in FUNCTIONS if name in kept}
+
+
 def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
     """CM role when the title names the work (not as a skill, a channel or part of another job's title),
     or when at least half the duties run the organisation's social accounts."""
@@ -346,9 +365,12 @@ def _is_cm_role(view: _AdView, folded_title: str, duties: list[Span]) -> bool:
     return running > 0 and running >= 0.5 * len(duties)
 
 
-def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[Span]] | None = None) -> Judgement:
+def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[Span]] | None = None,
+          function_proba: Any = None) -> Judgement:
     """All ad-level judgments for one processed ad (``doc`` from :func:`cmclassify.load_nlp`);
-    ``detected`` holds the items the sentence detector found for each kind it is used for."""
+    ``detected`` holds the items the sentence detector found for each kind it is used for, and
+    ``function_proba`` the function tagger's probabilities for the ad's duties (without it, the hand
+    function rules count the functions)."""
     detected = detected or {}
     scoring = rules.scoring
     view = _AdView(doc, rules)
@@ -359,12 +381,21 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
     # A salesperson's own quota is not A, also in a CM + sales post.
     sales_post = bool(_title_matches(rules, "sales_job", folded_title))
 
+    confirm = set(rules.rules.detectors.confirm)
+
+    def confirmed(letter: str) -> bool:
+        return letter not in confirm or bool(detected.get(letter))
+
     letters: dict[str, Finding] = {}
     outcome = view.get("outcome_overreach", hire_sections_only=True)
-    if outcome and not sales_post:
+    if outcome and not sales_post and confirmed("A"):
         letters["A"] = Finding("alchemist", "A", view.evidence(outcome))
 
-    functions = _functions(view, duties)
+    rule_functions = _functions(view, duties)
+    if function_proba is None:
+        functions = rule_functions
+    else:
+        functions = expected_functions(function_proba, duties, [_only_supports(d, rules) for d in duties])[1]
     if len(functions) >= scoring.scope_overload_min_functions:
         names = [FUNCTIONS[f] for f in functions]
         letters["B"] = Finding("alchemist", "B", view.evidence(functions.values()),
@@ -372,7 +403,7 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
                                values={"n": str(len(functions)), "functions": ",".join(functions)})
 
     ownership = view.get("sole_ownership", hire_sections_only=True)
-    if ownership and not view.get("support_named"):
+    if ownership and not view.get("support_named") and confirmed("C"):
         letters["C"] = Finding("alchemist", "C", view.evidence(ownership))
 
     facade = [s for s in view.get("facade", hire_sections_only=True)
@@ -384,7 +415,7 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
     junior = title_junior or view.get("junior_post")
     owned = [s for s in view.get("strategy_ownership", hire_sections_only=True)
              if not view.in_unit("strategy_not_owned", view.unit_of(s))]
-    if junior and (owned or "A" in letters):
+    if junior and (owned or "A" in letters) and confirmed("E"):
         evidence = view.evidence(owned or outcome)
         if title_junior:
             evidence = [Evidence(title, 0, len(title), "title")] + evidence
@@ -416,7 +447,7 @@ def judge(doc: Doc, title: str, rules: CompiledRules, detected: dict[str, list[S
 
     return Judgement(is_cm_role=is_cm, alchemist=alchemist, alchemist_score=round(1 - keep, 4),
                      alchemist_reasons=",".join(sorted(letters)), n_functions=len(functions),
-                     functions=list(functions), follower_credential=bool(followers), hype_title=bool(hype),
+                     functions=list(functions), rule_functions=list(rule_functions), follower_credential=bool(followers), hype_title=bool(hype),
                      discriminatory_requirement=bool(grounds), discrimination_grounds=",".join(grounds),
                      title_groups=title_groups(rules, folded_title),
                      findings=findings)
@@ -456,7 +487,7 @@ DOC_EXTENSIONS = {
     "alchemist": "one hire expected to fix what is the organisation's problem",
     "alchemist_score": "0-1, to rank ads",
     "alchemist_reasons": "letters that hold, e.g. 'A,B'",
-    "functions": "the distinct functions the duties assign (scope overload at five or more)",
+    "functions": "the distinct functions the duties assign, the most probable ones by the function tagger (scope overload at five or more)",
     "follower_credential": "the candidate's own audience treated as a qualification",
     "hype_title": "the title inflates the role",
     "discriminatory_requirement": "the ad screens candidates by a personal trait unrelated to the job",
@@ -473,23 +504,29 @@ class Judge:
     """spaCy component: writes the ad-level judgments of the codebook into ``Doc`` extensions.
 
     Docs are judged a batch at a time: one call of the sentence detector for all their items
-    (``doc.spans["items"]``) and one of the CM-role model, which reads the hand rule's decision with
-    the title, duties and functions. With ``use_cm_model`` false the hand rule decides (the CM model
-    is trained on its decisions). ``to_disk`` writes the rules and both models.
+    (``doc.spans["items"]``), one of the function tagger for all their duties, and one of the CM-role
+    model, which reads the hand rule's decision with the title, duties and functions. With
+    ``use_cm_model`` false the hand rule decides the CM role, with ``use_function_model`` false the
+    hand function rules count reason B's functions. ``to_disk`` writes the rules and the models.
     """
 
     detector = ShippedModelAttribute(FINDINGS_MODEL, SentenceDetector)
     """The sentence detector in use: the shipped one unless another was set."""
+    function_model = ShippedModelAttribute(FUNCTIONS_MODEL, FunctionTagger)
+    """The function tagger in use: the shipped one unless another was set."""
     cm_model = ShippedModelAttribute(CM_ROLE_MODEL, CmRoleClassifier)
     """The CM-role model in use: the shipped one unless another was set."""
 
     def __init__(self, nlp: Language, rules_dir: str | None = None, detector: SentenceDetector | None = None,
-                 cm_model: CmRoleClassifier | None = None, use_cm_model: bool = True):
+                 cm_model: CmRoleClassifier | None = None, use_cm_model: bool = True,
+                 function_model: FunctionTagger | None = None, use_function_model: bool = True):
         self.nlp = nlp
         self.rules = FlagRules.from_disk(Path(rules_dir)) if rules_dir else default_rules()
         self.detector = detector
+        self.function_model = function_model
         self.cm_model = cm_model
         self.use_cm_model = use_cm_model
+        self.use_function_model = use_function_model
 
     def __call__(self, doc: Doc) -> Doc:
         return next(self.pipe([doc]))
@@ -502,14 +539,15 @@ class Judge:
         settings = self.rules.detectors
         found: list[dict[str, list[Span]]] = [{} for _ in docs]
         items = [(i, span) for i, doc in enumerate(docs) for span in doc.spans.get("items", [])]
-        if not settings.use or not items:
+        wanted = [*settings.use, *settings.confirm]
+        if not wanted or not items:
             return found
         import pandas as pd
 
         lemmas = [lemma for doc in docs for lemma in
                   doc.user_data.get(ITEM_LEMMAS) or [lemma_text_of_span(s) for s in doc.spans.get("items", [])]]
         texts = [doc_text(docs[i])[span.start_char:span.end_char] for i, span in items]
-        kinds = [kind for kind in settings.use if kind in self.detector.kinds_]
+        kinds = [kind for kind in wanted if kind in self.detector.kinds_]
         proba = self.detector.predict_proba(pd.DataFrame({"text": texts, "lemmas": lemmas}), kinds=kinds)
         for kind in kinds:
             threshold = settings.thresholds.get(kind, self.detector.threshold)
@@ -517,6 +555,20 @@ class Judge:
                 if p >= threshold:
                     found[i].setdefault(kind, []).append(span)
         return found
+
+    def _function_probabilities(self, docs: list[Doc]) -> list[Any]:
+        """The function tagger's probabilities for each doc's duties (None for every doc without the model)."""
+        if not self.use_function_model:
+            return [None] * len(docs)
+        import numpy as np
+        import pandas as pd
+
+        duties = [(doc, span) for doc in docs for span in doc.spans.get("duties", [])]
+        frame = pd.DataFrame({"text": [doc_text(doc)[s.start_char:s.end_char] for doc, s in duties],
+                              "lemmas": [lemma_text_of_span(s) for _, s in duties]})
+        proba = self.function_model.predict_proba(frame)
+        ends = np.cumsum([len(doc.spans.get("duties", [])) for doc in docs])
+        return [proba.iloc[end - len(doc.spans.get("duties", [])):end] for doc, end in zip(docs, ends)]
 
     def _cm_roles(self, docs: list[Doc], judgements: list[Judgement]) -> list[bool]:
         if not self.use_cm_model:
@@ -527,14 +579,15 @@ class Judge:
         for doc, judgement in zip(docs, judgements):
             duties = list(doc.spans.get("duties", []))
             rows.append({"title": doc._.ad_title or "", "duties": " . ".join(s.text for s in duties),
-                         "functions": ",".join(judgement.functions), "n_duties": len(duties),
+                         "functions": ",".join(judgement.rule_functions), "n_duties": len(duties),
                          "rule_cm": judgement.is_cm_role, "title_groups": ",".join(judgement.title_groups),
                          **label_shares([s.label_ for s in duties])})
         return [bool(v) for v in self.cm_model.predict(pd.DataFrame(rows, columns=list(CM_FEATURES)))]
 
     def _judge(self, docs: list[Doc]) -> list[Doc]:
         rules = self.rules.compiled(self.nlp)
-        judgements = [judge(doc, doc._.ad_title or "", rules, detected) for doc, detected in zip(docs, self._detect(docs))]
+        judgements = [judge(doc, doc._.ad_title or "", rules, detected, functions) for doc, detected, functions
+                      in zip(docs, self._detect(docs), self._function_probabilities(docs))]
         for doc, judgement, is_cm in zip(docs, judgements, self._cm_roles(docs, judgements)):
             labels = [span.label_ for span in doc.spans.get("duties", [])]
             doc._.is_cm_role = is_cm
@@ -553,7 +606,8 @@ class Judge:
 
     def to_disk(self, path: str | Path, *, exclude: Any = ()) -> None:
         self.rules.to_disk(Path(path))
-        for model, name in ((self.detector, FINDINGS_MODEL), (self.cm_model, CM_ROLE_MODEL)):
+        for model, name in ((self.detector, FINDINGS_MODEL), (self.function_model, FUNCTIONS_MODEL),
+                            (self.cm_model, CM_ROLE_MODEL)):
             save_model(model, path, {"model_version": "saved with a spaCy pipeline", "params": model.get_params(),
                                      "library_versions": library_versions()}, name=name)
 
@@ -562,9 +616,12 @@ class Judge:
         # Loading a saved pipeline is choosing to run it: its model is trusted, and checked against its card.
         self.detector = load_model(path, trusted=True, expected=SentenceDetector, name=FINDINGS_MODEL)
         self.cm_model = load_model(path, trusted=True, expected=CmRoleClassifier, name=CM_ROLE_MODEL)
+        if has_model(path, FUNCTIONS_MODEL):  # pipelines saved before the tagger keep the shipped one
+            self.function_model = load_model(path, trusted=True, expected=FunctionTagger, name=FUNCTIONS_MODEL)
         return self
 
 
-@Language.factory(JUDGE, default_config={"rules_dir": None, "use_cm_model": True})
-def make_judge(nlp: Language, name: str, rules_dir: str | None, use_cm_model: bool) -> Judge:
-    return Judge(nlp, rules_dir, use_cm_model=use_cm_model)
+@Language.factory(JUDGE, default_config={"rules_dir": None, "use_cm_model": True, "use_function_model": True})
+def make_judge(nlp: Language, name: str, rules_dir: str | None, use_cm_model: bool,
+               use_function_model: bool) -> Judge:
+    return Judge(nlp, rules_dir, use_cm_model=use_cm_model, use_function_model=use_function_model)

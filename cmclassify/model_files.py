@@ -24,6 +24,8 @@ EXTRACTION_MODEL = "duty_extraction"
 """The duty extraction model (:class:`cmclassify.estimators.DutyCandidateClassifier`)."""
 FINDINGS_MODEL = "finding_detector"
 """The sentence detector of findings (:class:`cmclassify.estimators.SentenceDetector`)."""
+FUNCTIONS_MODEL = "function_tagger"
+"""The function tagger of reason B (:class:`cmclassify.estimators.FunctionTagger`)."""
 CM_ROLE_MODEL = "cm_role"
 """The CM-role decision (:class:`cmclassify.estimators.CmRoleClassifier`)."""
 MODEL_FILE = f"{LABEL_MODEL}.joblib"
@@ -168,10 +170,12 @@ def load_model(model_dir: str | Path | None = None, *, trusted: bool = False, ex
 def load_models(model_dir: str | Path, *, trusted: bool = False) -> Any:
     """Every model a folder holds, as :class:`cmclassify.Models` (a model the folder lacks stays the
     shipped one). Needs ``trusted=True``, as :func:`load_model` does for any folder but the package's."""
-    from .estimators import CmRoleClassifier, DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector
+    from .estimators import (CmRoleClassifier, DutyCandidateClassifier, DutyClassifier, FunctionTagger, Models,
+                             SentenceDetector)
 
     kinds = {"duty_labels": (LABEL_MODEL, DutyClassifier), "duty_extraction": (EXTRACTION_MODEL, DutyCandidateClassifier),
-             "findings": (FINDINGS_MODEL, SentenceDetector), "cm_role": (CM_ROLE_MODEL, CmRoleClassifier)}
+             "findings": (FINDINGS_MODEL, SentenceDetector), "functions": (FUNCTIONS_MODEL, FunctionTagger),
+             "cm_role": (CM_ROLE_MODEL, CmRoleClassifier)}
     found = {field: load_model(model_dir, trusted=trusted, expected=kind, name=name)
              for field, (name, kind) in kinds.items() if has_model(model_dir, name)}
     if not found:

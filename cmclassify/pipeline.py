@@ -65,6 +65,8 @@ def load_nlp(model: DutyClassifier | None = None, rules: FlagRules | None = None
         nlp.get_pipe(DUTIES).model = models.duty_extraction
     if models.findings is not None:
         nlp.get_pipe(JUDGE).detector = models.findings
+    if models.functions is not None:
+        nlp.get_pipe(JUDGE).function_model = models.functions
     if models.cm_role is not None:
         nlp.get_pipe(JUDGE).cm_model = models.cm_role
     if rules is not None:

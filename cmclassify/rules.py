@@ -279,11 +279,23 @@ DETECTOR_KINDS = (*REASONS, "follower_credential", *(f"discrimination:{g}" for g
 
 
 class DetectorSettings(Strict):
-    """Which findings the tool takes from the learned sentence detector, and each kind's threshold
-    (``detectors.yaml``; chosen by grouped cross-validation, ``experiments/sentence_detectors.py``)."""
+    """Which findings the tool takes from the learned sentence detector (``use``), which alchemist
+    letters of the hand rules stand only when it agrees (``confirm``: some item of the ad reaches the
+    letter's threshold), and each kind's threshold (``detectors.yaml``; chosen by grouped
+    cross-validation, ``experiments/sentence_detectors.py``)."""
 
     use: list[str]
+    confirm: list[str] = []
     thresholds: dict[str, float]
+
+    @field_validator("confirm")
+    @classmethod
+    def _letters_only(cls, value: list[str]) -> list[str]:
+        unknown = [k for k in value if k not in REASONS or k == "B"]
+        if unknown:
+            raise ValueError(f"only alchemist letters found by sentences can be confirmed, not {unknown}; "
+                             f"allowed: {', '.join(r for r in REASONS if r != 'B')}")
+        return value
 
     @field_validator("use")
     @classmethod

@@ -26,7 +26,7 @@ AD_COLUMNS = {
     "alchemist_score": "0-1, for ranking ads by how strongly they ask for an alchemist",
     "alchemist_reasons": "letters that hold, e.g. 'A,B' (A outcome over-reach, B scope overload, "
                          "C sole ownership, D facade, E mismatch); recorded also when the flag stays false",
-    "n_functions": "distinct functions the duties assign to the hire (scope overload at 5 or more)",
+    "n_functions": "distinct functions the duties assign to the hire, as the function tagger expects them (scope overload at 5 or more)",
     "functions": "those functions, comma-separated",
     "follower_credential": "the candidate's own audience is treated as a qualification",
     "hype_title": "the title inflates the role (experto, gurú, ninja, rockstar…)",

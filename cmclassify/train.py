@@ -15,10 +15,11 @@ from typing import Any
 
 import pandas as pd
 
-from .estimators import CmRoleClassifier, DutyCandidateClassifier, DutyClassifier, Models, SentenceDetector, cm_role_frame
+from .estimators import (CmRoleClassifier, DutyCandidateClassifier, DutyClassifier, FunctionTagger, Models,
+                         SentenceDetector, cm_role_frame)
 from .metrics import duty_scores
-from .model_files import CM_ROLE_MODEL, EXTRACTION_MODEL, FINDINGS_MODEL, library_versions, read_card, save_model, \
-    sha256_of
+from .model_files import CM_ROLE_MODEL, EXTRACTION_MODEL, FINDINGS_MODEL, FUNCTIONS_MODEL, library_versions, read_card, \
+    save_model, sha256_of
 from .resources import data_dir
 from .vocabulary import LABELS
 
@@ -257,17 +258,62 @@ def train_detector(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: 
                                   kinds=list(detector.kinds_))
 
 
+# --- reason B's functions ------------------------------------------------------------------------------
+
+def function_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """One row per annotated duty of the ``gold`` ads found in the cleaned text: ``ad``, ``text``,
+    ``lemmas`` (read as the pipeline reads a duty) and ``functions``, the codebook's functions it assigns."""
+    from .annotation_workflow import locate
+    from .clean import clean
+    from .nlp import blank_nlp, lemma_text_of_span
+
+    nlp = blank_nlp()
+    cleaned = [clean(ad["description"] or "").text for ad in gold]
+    rows: list[dict[str, Any]] = []
+    for ad_index, (ad, text, doc) in enumerate(zip(gold, cleaned, nlp.pipe(cleaned))):
+        after = 0
+        for duty in ad["duties"]:
+            found = locate(text, duty["text"], after)
+            span = doc.char_span(*found, alignment_mode="expand") if found else None
+            if span is None:
+                continue
+            after = found[1]
+            rows.append({"ad": ad_index, "text": text[span.start_char:span.end_char], "lemmas": lemma_text_of_span(span),
+                         "functions": sorted(duty.get("functions") or [])})
+    return pd.DataFrame(rows, columns=["ad", "text", "lemmas", "functions"])
+
+
+def fit_functions(frame: pd.DataFrame, tagger: FunctionTagger | None = None) -> FunctionTagger:
+    """The function tagger fitted on duty rows from :func:`function_examples`."""
+    tagger = tagger or FunctionTagger()
+    return tagger.fit(frame[["text", "lemmas"]], frame["functions"])
+
+
+def train_functions(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: str,
+                    tagger: FunctionTagger | None = None) -> dict[str, Any]:
+    """Fit the function tagger on the duties of ``gold`` ads and save it with its card in ``out_dir``."""
+    frame = function_examples(gold)
+    tagger = fit_functions(frame, tagger)
+    counts = pd.Series([f for functions in frame["functions"] for f in functions], dtype=object).value_counts()
+    return _save_annotation_model(tagger, out_dir, FUNCTIONS_MODEL, source, len(gold),
+                                  {"duties": int(len(frame)),
+                                   "duties_per_function": {k: int(v) for k, v in counts.sort_index().items()}},
+                                  functions=list(tagger.kinds_))
+
+
 # --- the CM role ----------------------------------------------------------------------------------------
 
 def cm_role_examples(gold: Sequence[dict[str, Any]], models: Models | None = None) -> tuple[pd.DataFrame, list[bool]]:
     """The CM-role model's input for ``gold`` ads, analysed with ``models`` (the shipped ones where
-    None) and the hand rule deciding the role, and the ads' annotated roles."""
+    None), the hand rules deciding the role and counting the functions, and the ads' annotated roles."""
     from .clean import fold_in_place
     from .flag import JUDGE, title_groups
     from .pipeline import analyse_with, load_nlp
 
     nlp = load_nlp(models=models)
+    # The hand rules decide the role and count the functions: the model reads both (Judgement.rule_functions).
     nlp.get_pipe(JUDGE).use_cm_model = False
+    nlp.get_pipe(JUDGE).use_function_model = False
     frame = pd.DataFrame({"ad_id": [str(i) for i in range(len(gold))], "title": [ad.get("title") or "" for ad in gold],
                           "description": [ad["description"] for ad in gold]})
     analysis = analyse_with(nlp, frame)

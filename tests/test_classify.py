@@ -14,6 +14,8 @@ from cmclassify.train import default_training_data, read_labelled
 from cmclassify.cli import main
 from cmclassify.resources import models_dir
 
+from tests.conftest import CORPUS, needs_corpus
+
 
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory):
@@ -102,6 +104,15 @@ def test_shipped_model_matches_its_card():
     assert data["rows"] == written + data["annotated_duties"] and data["annotated_duties"] > 0
     assert "ads.jsonl" in data["files"]
     assert load_model().predict(["Publicar contenido"])[0] in LABELS
+
+
+@needs_corpus
+def test_training_reproduces_the_shipped_function_tagger(tmp_path):
+    from cmclassify.model_files import FUNCTIONS_MODEL
+
+    assert main(["train", "-o", str(tmp_path), "--part", "functions", "--corpus", str(CORPUS)]) == 0
+    made = tmp_path / f"{FUNCTIONS_MODEL}.joblib"
+    assert made.read_bytes() == (models_dir() / f"{FUNCTIONS_MODEL}.joblib").read_bytes()
 
 
 # Contrast pairs from the codebook's grey-zone rules: same channel or activity, different purpose.

@@ -16,13 +16,31 @@ def reasons(text, title="Community Manager"):
     return set(filter(None, str(ad["alchemist_reasons"]).split(",")))
 
 
+def hand_rules_only():
+    """The default rules with no letter waiting for the sentence detector's agreement."""
+    rules = FlagRules.default()
+    return FlagRules(rules.patterns, rules.titles, rules.messages, rules.detectors.model_copy(update={"confirm": []}))
+
+
+SALES_FOR_THE_COMPANY = ("Buscamos CM para aumentar las ventas de la empresa a través de las redes. " + LIST
+                         + "- Publicar contenido\n- Responder mensajes")
+GROWTH_OF_THE_BUSINESS = "Tu misión será hacer crecer el negocio desde las redes. " + LIST + "- Crear contenido\n- Moderar comentarios"
+
+
 @pytest.mark.parametrize("text", [
-    "Buscamos CM para aumentar las ventas de la empresa a través de las redes. " + LIST + "- Publicar contenido\n- Responder mensajes",
+    SALES_FOR_THE_COMPANY,
     LIST + "- Liderar la transformación digital de la compañía\n- Publicar contenido en Instagram",
     LIST + "- Posicionar a la empresa como líder del sector\n- Gestionar la comunidad",
-    "Tu misión será hacer crecer el negocio desde las redes. " + LIST + "- Crear contenido\n- Moderar comentarios",
+    GROWTH_OF_THE_BUSINESS,
 ])
-def test_outcome_overreach_positive(text):
+def test_outcome_overreach_positive_by_the_hand_rules(text):
+    ad, _ = judged(text, rules=hand_rules_only())
+    assert "A" in str(ad["alchemist_reasons"])
+
+
+@pytest.mark.parametrize("text", [SALES_FOR_THE_COMPANY, GROWTH_OF_THE_BUSINESS])
+def test_outcome_overreach_the_detector_confirms(text):
+    # The hand rules' A stands when the sentence detector agrees (detectors.yaml "confirm", chosen by CV).
     assert "A" in reasons(text)
 
 
@@ -45,6 +63,35 @@ def test_scope_overload_counts_functions():
     assert "B" in str(ad["alchemist_reasons"]) and bool(ad["alchemist"])
     assert ad["n_functions"] >= 6
     assert set(result.findings[result.findings["reason"] == "B"]["evidence"]) <= set(result.duties["text"])
+
+
+def test_the_expected_function_count_sums_each_functions_best_duty_and_skips_supporting_duties():
+    import pandas as pd
+    import spacy
+
+    from cmclassify.flag import expected_functions
+
+    doc = spacy.blank("es")("uno dos tres")
+    duties = [doc[0:1], doc[1:2], doc[2:3]]
+    proba = pd.DataFrame({"social_media": [0.9, 0.2, 0.0], "graphic_design": [0.1, 0.7, 0.95],
+                          "web": [0.0, 0.3, 0.0]})
+    expected, functions = expected_functions(proba, duties, [False, False, False])
+    assert expected == pytest.approx(0.9 + 0.95 + 0.3)
+    assert list(functions) == ["social_media", "graphic_design"]  # 2.15 rounds to two, the most probable
+    assert functions["graphic_design"] is duties[2]
+    expected, functions = expected_functions(proba, duties, [False, False, True])
+    assert expected == pytest.approx(0.9 + 0.7 + 0.3) and functions["graphic_design"] is duties[1]
+    assert expected_functions(proba, duties, [True, True, True]) == (0.0, {})
+
+
+def test_the_hand_function_rules_count_when_the_tagger_is_off():
+    from cmclassify import load_nlp
+    from cmclassify.flag import JUDGE
+
+    nlp = load_nlp()
+    nlp.get_pipe(JUDGE).use_function_model = False
+    doc = nlp(OVERLOADED)
+    assert "B" in doc._.alchemist_reasons and len(doc._.functions) >= 6
 
 
 def test_supporting_duties_and_requirements_do_not_count_for_scope():
@@ -148,6 +195,7 @@ def test_user_pattern_file_extends_and_replaces(tmp_path):
     extra = tmp_path / "mine.yaml"
     extra.write_text("outcome_overreach:\n  - cara visible de * marca\nhype:\n  - '\\\\bcapo\\\\b'\n", encoding="utf-8")
     rules = FlagRules.load(extra)
+    rules = FlagRules(rules.patterns, rules.titles, rules.messages, hand_rules_only().detectors)
     result = analyse([text], progress=False, rules=rules)
     assert "A" in result.ads.iloc[0]["alchemist_reasons"]
     assert "transformación digital" in str(FlagRules.load(extra).patterns.outcome_overreach)  # defaults kept
@@ -190,6 +238,20 @@ def test_discriminatory_requirements_are_flagged_with_their_grounds_and_evidence
 def test_legal_minimum_age_and_job_requirements_are_not_discriminatory(text):
     ad, _ = judged(text)
     assert not bool(ad["discriminatory_requirement"]) and ad["discrimination_grounds"] == ""
+
+
+def test_a_letter_to_confirm_stands_only_when_the_detector_agrees():
+    text = "Buscamos CM para aumentar las ventas de la empresa a través de las redes. " + LIST + "- Publicar contenido"
+    rules = FlagRules.default()
+    strict = FlagRules(rules.patterns, rules.titles, rules.messages, rules.detectors.model_copy(
+        update={"confirm": ["A"], "thresholds": {**rules.detectors.thresholds, "A": 0.999}}))
+    lenient = FlagRules(rules.patterns, rules.titles, rules.messages, rules.detectors.model_copy(
+        update={"confirm": ["A"], "thresholds": {**rules.detectors.thresholds, "A": 0.001}}))
+    unconfirmed = FlagRules(rules.patterns, rules.titles, rules.messages, rules.detectors.model_copy(
+        update={"confirm": []}))
+    assert "A" not in str(judged(text, rules=strict)[0]["alchemist_reasons"])
+    assert "A" in str(judged(text, rules=lenient)[0]["alchemist_reasons"])
+    assert "A" in str(judged(text, rules=unconfirmed)[0]["alchemist_reasons"])
 
 
 def test_the_detector_is_used_only_for_the_kinds_the_settings_name():

@@ -193,3 +193,6 @@ def test_detector_settings_refuse_unknown_kinds_and_thresholds_outside_0_1(tmp_p
     bad.write_text('use: []\nthresholds: {"discrimination:age": 1.5}\n', encoding="utf-8")
     with pytest.raises(RulesError, match="between 0 and 1"):
         load(DetectorSettings, bad)
+    bad.write_text('use: []\nconfirm: ["B"]\nthresholds: {}\n', encoding="utf-8")  # B is counted, not found in a sentence
+    with pytest.raises(RulesError, match="only alchemist letters"):
+        load(DetectorSettings, bad)
