@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import yaml
 from spacy.attrs import IDX, IS_PUNCT, IS_SPACE, LENGTH, NORM
 from spacy.language import Language
@@ -32,8 +33,8 @@ from .model_files import CM_ROLE_MODEL, FINDINGS_MODEL, FUNCTIONS_MODEL, Shipped
     library_versions, load_model, save_model
 from .nlp import SimplemmaLemmatizer, doc_text, lemma_text_of_span
 from .patterns import PatternSet, running_breaks
-from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, FlagPatterns, Messages, TitlePatterns, bundled, load, \
-    validate
+from .rules import FLAG_GROUPS, TITLE_GROUPS, DetectorSettings, DiscriminationPatterns, FlagPatterns, Messages, \
+    TitlePatterns, bundled, load, validate
 from .segment import ITEM_LEMMAS, item_spans
 from .vocabulary import FUNCTIONS, GROUNDS, REASONS
 
@@ -94,8 +95,8 @@ def _merge(base: FlagPatterns, extra: FlagPatterns, replace: bool) -> FlagPatter
     merged = base.model_dump()
     for key in extra.model_fields_set - {"replace"}:
         value = getattr(extra, key)
-        if key == "scoring" or replace or not merged.get(key):
-            merged[key] = value.model_dump() if key == "scoring" else value
+        if key in ("scoring", "discrimination") or replace or not merged.get(key):
+            merged[key] = value.model_dump() if key in ("scoring", "discrimination") else value
         elif key == "functions":
             merged[key] = {**merged[key], **{k: list(merged[key].get(k, [])) + list(v) for k, v in value.items()}}
         else:
@@ -161,6 +162,52 @@ def default_rules() -> FlagRules:
                      bundled(Messages, "lexicons/messages.yaml"), bundled(DetectorSettings, "lexicons/detectors.yaml"))
 
 
+class ScreeningPatterns:
+    """The hand patterns of discriminatory requirements (``flags.yaml`` ``discrimination``), compiled."""
+
+    def __init__(self, spec: DiscriminationPatterns):
+        self.spec = spec
+        self.sex = [re.compile(p) for p in spec.sex]
+        self.appearance = [re.compile(p) for p in spec.appearance]
+        self.ranges = [re.compile(p) for p in spec.age_ranges]
+        self.upper = [re.compile(p) for p in spec.age_upper]
+        self.lower = [re.compile(p) for p in spec.age_lower]
+        words = "|".join(f"(?:{w})" for w in spec.experience_words)
+        # "experiencia de 15 a 20 años" or "20 a 25 años de experiencia": experience, not age.
+        self.experience_before = re.compile(f"(?:{words})") if words else None
+        self.experience_after = re.compile(rf"\s*(?:de|en)\s+(?:{words})") if words else None
+
+    def grounds(self, folded: str) -> list[str]:
+        """The grounds an item's folded text states (``sex``, ``appearance``, ``age``)."""
+        found = [g for g, patterns in (("sex", self.sex), ("appearance", self.appearance))
+                 if any(p.search(folded) for p in patterns)]
+        if any(folded.find(d) >= 0 for d in "0123456789") and self._age(folded):
+            found.append("age")
+        return found
+
+    def _about_experience(self, folded: str, match: re.Match[str]) -> bool:
+        if self.experience_before is None or self.experience_after is None:
+            return False
+        return bool(self.experience_before.search(folded, max(0, match.start() - 25), match.start())
+                    or self.experience_after.match(folded, match.end()))
+
+    def _age(self, folded: str) -> bool:
+        bounds = self.spec.age_bounds
+        low_number, high_number = bounds.numbers
+        for pattern in self.ranges:
+            for match in pattern.finditer(folded):
+                low, high = int(match.group(1)), int(match.group(2))
+                if (low_number <= low < high <= high_number and not self._about_experience(folded, match)
+                        and (low > bounds.range_low_above or high <= bounds.range_high_at_most)):
+                    return True
+        for patterns, (least, most) in ((self.upper, bounds.upper_limit), (self.lower, bounds.lower_limit)):
+            for pattern in patterns:
+                for match in pattern.finditer(folded):
+                    if least <= int(match.group(1)) <= most and not self._about_experience(folded, match):
+                        return True
+        return False
+
+
 class CompiledRules:
     """Flag rules compiled to matchers for one pipeline's vocabulary."""
 
@@ -178,6 +225,7 @@ class CompiledRules:
             for rule in function_rules:
                 self.patterns.add(f"function:{name}", rule, lemmatizer)
         self.supporting = {fold(w) for w in spec.supporting_openers}
+        self.screening = ScreeningPatterns(spec.discrimination) if spec.discrimination else None
         strings = nlp.vocab.strings
         self.negation_hashes = {strings.add(fold(w)) for w in spec.negation}
         self.negation_adjacent_hashes = {strings.add(fold(w)) for w in spec.negation_adjacent}
@@ -536,24 +584,32 @@ class Judge:
             yield from self._judge(list(batch))
 
     def _detect(self, docs: list[Doc]) -> list[dict[str, list[Span]]]:
+        """The items of each doc showing each kind: by the sentence detector (the kinds in use or to
+        confirm, at their thresholds) and, for discriminatory grounds, by the hand patterns too."""
         settings = self.rules.detectors
-        found: list[dict[str, list[Span]]] = [{} for _ in docs]
         items = [(i, span) for i, doc in enumerate(docs) for span in doc.spans.get("items", [])]
-        wanted = [*settings.use, *settings.confirm]
-        if not wanted or not items:
-            return found
-        import pandas as pd
-
-        lemmas = [lemma for doc in docs for lemma in
-                  doc.user_data.get(ITEM_LEMMAS) or [lemma_text_of_span(s) for s in doc.spans.get("items", [])]]
         texts = [doc_text(docs[i])[span.start_char:span.end_char] for i, span in items]
-        kinds = [kind for kind in wanted if kind in self.detector.kinds_]
-        proba = self.detector.predict_proba(pd.DataFrame({"text": texts, "lemmas": lemmas}), kinds=kinds)
-        for kind in kinds:
-            threshold = settings.thresholds.get(kind, self.detector.threshold)
-            for (i, span), p in zip(items, proba[kind].to_numpy()):
-                if p >= threshold:
-                    found[i].setdefault(kind, []).append(span)
+        shown: dict[str, set[int]] = {}
+        wanted = [kind for kind in (*settings.use, *settings.confirm) if kind in self.detector.kinds_]
+        if wanted and items:
+            import pandas as pd
+
+            lemmas = [lemma for doc in docs for lemma in
+                      doc.user_data.get(ITEM_LEMMAS) or [lemma_text_of_span(s) for s in doc.spans.get("items", [])]]
+            proba = self.detector.predict_proba(pd.DataFrame({"text": texts, "lemmas": lemmas}), kinds=wanted)
+            for kind in wanted:
+                threshold = settings.thresholds.get(kind, self.detector.threshold)
+                shown[kind] = set(np.flatnonzero(proba[kind].to_numpy() >= threshold).tolist())
+        screening = self.rules.compiled(self.nlp).screening
+        if screening is not None:
+            for index, text in enumerate(texts):
+                for ground in screening.grounds(fold(text)):
+                    shown.setdefault(f"discrimination:{ground}", set()).add(index)
+        found: list[dict[str, list[Span]]] = [{} for _ in docs]
+        for kind, indices in shown.items():
+            for index in sorted(indices):
+                i, span = items[index]
+                found[i].setdefault(kind, []).append(span)
         return found
 
     def _function_probabilities(self, docs: list[Doc]) -> list[Any]:

@@ -163,6 +163,47 @@ class Scoring(Strict):
     negation_window: int = Field(ge=0)
 
 
+class AgeBounds(Strict):
+    """When the numbers of an age pattern screen by age rather than state the legal minimum."""
+
+    numbers: tuple[int, int]
+    """Numbers outside this span are not ages (experience, hours, codes)."""
+    range_low_above: int
+    """A range screens when its low end is above this (the legal minimum of 18)…"""
+    range_high_at_most: int
+    """…or its high end is at most this ("entre 18 y 35" screens, "entre 18 y 99" does not)."""
+    upper_limit: tuple[int, int]
+    """"menor de N": N within this span screens."""
+    lower_limit: tuple[int, int]
+    """"mayor de N": N within this span screens (18 and 21 are legal minimums)."""
+
+
+class DiscriminationPatterns(Strict):
+    """Hand patterns for discriminatory requirements: regular expressions over each item's accent-folded,
+    lower-cased text. The age patterns capture their numbers: ``age_ranges`` two (low, high),
+    ``age_upper`` and ``age_lower`` one, judged by ``age_bounds``; a range right after
+    ``experience_words`` is experience, not age."""
+
+    sex: list[str] = []
+    appearance: list[str] = []
+    age_ranges: list[str] = []
+    age_upper: list[str] = []
+    age_lower: list[str] = []
+    experience_words: list[str] = []
+    age_bounds: AgeBounds
+
+    _check = field_validator("sex", "appearance", "experience_words")(_regexes)
+
+    @field_validator("age_ranges", "age_upper", "age_lower")
+    @classmethod
+    def _captures(cls, value: list[str], info: Any) -> list[str]:
+        wanted = 2 if info.field_name == "age_ranges" else 1
+        for pattern in _regexes(value):
+            if re.compile(pattern).groups != wanted:
+                raise ValueError(f"{pattern!r} must capture {wanted} number(s)")
+        return value
+
+
 class FlagPatterns(Strict):
     """The flag patterns (``flags.yaml``, or a user's file of the same layout)."""
 
@@ -183,6 +224,7 @@ class FlagPatterns(Strict):
     negation: list[str] = []
     negation_adjacent: list[str] = []
     scoring: Scoring | None = None
+    discrimination: DiscriminationPatterns | None = None
     names_cm_work: list[str] = []
     explicit_cm: list[str] = []
     skill_context: list[str] = []

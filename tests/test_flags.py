@@ -254,9 +254,29 @@ def test_a_letter_to_confirm_stands_only_when_the_detector_agrees():
     assert "A" in str(judged(text, rules=unconfirmed)[0]["alchemist_reasons"])
 
 
-def test_the_detector_is_used_only_for_the_kinds_the_settings_name():
+def test_grounds_come_from_the_detector_and_from_the_hand_patterns():
     rules = FlagRules.default()
-    settings = rules.detectors.model_copy(update={"use": []})
-    quiet = FlagRules(rules.patterns, rules.titles, rules.messages, settings)
-    ad, _ = judged(SCREENING_AD, rules=quiet)
-    assert not bool(ad["discriminatory_requirement"])
+    no_detector = rules.detectors.model_copy(update={"use": []})
+    no_patterns = rules.patterns.model_copy(update={"discrimination": None})
+    patterns_only = FlagRules(rules.patterns, rules.titles, rules.messages, no_detector)
+    detector_only = FlagRules(no_patterns, rules.titles, rules.messages, rules.detectors)
+    neither = FlagRules(no_patterns, rules.titles, rules.messages, no_detector)
+    for each in (patterns_only, detector_only):
+        assert judged(SCREENING_AD, rules=each)[0]["discrimination_grounds"] == "age,appearance"
+    assert not bool(judged(SCREENING_AD, rules=neither)[0]["discriminatory_requirement"])
+
+
+@pytest.mark.parametrize("text, grounds", [
+    ("Edad: entre 25 y 35 años", ["age"]), ("Menor de 40 años", ["age"]), ("Mayor de 30 años", ["age"]),
+    ("Mayor de 18 años", []), ("Entre 18 y 99 años", []), ("Experiencia de 15 a 20 años", []),
+    ("De 2 a 5 años de experiencia", []), ("Entre 20 y 25 años de experiencia en ventas", []),
+    ("Sexo masculino", ["sex"]), ("Sexo indistinto", []), ("Buscamos señorita para atender el local", ["sex"]),
+    ("Buscamos hombres y mujeres para ventas", []), ("Solo mujeres", ["sex"]),
+    ("Excelente presencia", ["appearance"]), ("Presentación personal impecable", ["appearance"]),
+    ("Preparar la presentación mensual de resultados", []),
+])
+def test_hand_screening_patterns_follow_the_codebook(text, grounds):
+    from cmclassify.clean import fold
+    from cmclassify.flag import ScreeningPatterns
+
+    assert ScreeningPatterns(FlagRules.default().patterns.discrimination).grounds(fold(text)) == grounds

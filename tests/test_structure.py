@@ -183,6 +183,17 @@ def test_saved_model_names_only_public_classes_of_the_estimators_module():
     assert not [name for _, name in ours if name.startswith("_")]
 
 
+def test_screening_patterns_must_capture_their_numbers(tmp_path):
+    from cmclassify.rules import FlagPatterns
+
+    bad = tmp_path / "mine.yaml"
+    bad.write_text("discrimination:\n  age_ranges: ['entre \\d+ y (\\d+)']\n  age_bounds: {numbers: [15, 70], "
+                   "range_low_above: 18, range_high_at_most: 60, upper_limit: [20, 60], lower_limit: [25, 70]}\n",
+                   encoding="utf-8")
+    with pytest.raises(RulesError, match="must capture 2 number"):
+        load(FlagPatterns, bad)
+
+
 def test_detector_settings_refuse_unknown_kinds_and_thresholds_outside_0_1(tmp_path):
     from cmclassify.rules import DetectorSettings
 
