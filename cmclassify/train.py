@@ -251,11 +251,15 @@ def train_detector(out_dir: str | Path, gold: Sequence[dict[str, Any]], source: 
     """Fit the sentence detector on the items of ``gold`` ads and save it with its card in ``out_dir``."""
     frame = sentence_examples(gold)
     detector = fit_detector(frame, detector)
-    counts = pd.Series([k for kinds in frame["kinds"] for k in kinds], dtype=object).value_counts()
     return _save_annotation_model(detector, out_dir, FINDINGS_MODEL, source, len(gold),
-                                  {"items": int(len(frame)),
-                                   "items_per_kind": {k: int(v) for k, v in counts.sort_index().items()}},
+                                  {"items": int(len(frame)), "items_per_kind": _tally(frame["kinds"])},
                                   kinds=list(detector.kinds_))
+
+
+def _tally(lists: Sequence[Sequence[str]]) -> dict[str, int]:
+    """How many of ``lists`` hold each value, by value."""
+    counts = pd.Series([v for values in lists for v in values], dtype=object).value_counts()
+    return {k: int(v) for k, v in counts.sort_index().items()}
 
 
 # --- reason B's functions ------------------------------------------------------------------------------
@@ -294,10 +298,8 @@ def train_functions(out_dir: str | Path, gold: Sequence[dict[str, Any]], source:
     """Fit the function tagger on the duties of ``gold`` ads and save it with its card in ``out_dir``."""
     frame = function_examples(gold)
     tagger = fit_functions(frame, tagger)
-    counts = pd.Series([f for functions in frame["functions"] for f in functions], dtype=object).value_counts()
     return _save_annotation_model(tagger, out_dir, FUNCTIONS_MODEL, source, len(gold),
-                                  {"duties": int(len(frame)),
-                                   "duties_per_function": {k: int(v) for k, v in counts.sort_index().items()}},
+                                  {"duties": int(len(frame)), "duties_per_function": _tally(frame["functions"])},
                                   functions=list(tagger.kinds_))
 
 
