@@ -48,6 +48,7 @@ def test_outcome_overreach_the_detector_confirms(text):
     (LIST + "- Publicar contenido en Instagram\n- Responder mensajes y comentarios", "Community Manager"),
     (LIST + "- Cumplir los objetivos de ventas mensuales\n- Atender clientes por WhatsApp", "Vendedor con manejo de redes sociales"),
     ("Requisitos:\n- Experiencia en aumentar las ventas de marcas de moda\n" + LIST + "- Crear contenido", "Community Manager"),
+    (LIST + "- Brindar atención al cliente por WhatsApp\n- Publicar contenido", "Community Manager"),
 ])
 def test_outcome_overreach_negative(text, title):
     assert "A" not in reasons(text, title)
