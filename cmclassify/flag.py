@@ -90,13 +90,17 @@ RULE_FILES = {"patterns": "flags.yaml", "titles": "cm_titles.yaml", "messages": 
               "detectors": "detectors.yaml"}
 
 
+_WHOLE_BLOCKS = ("scoring", "discrimination")
+"""Blocks of settings a user's file replaces whole, never adds to."""
+
+
 def _merge(base: FlagPatterns, extra: FlagPatterns, replace: bool) -> FlagPatterns:
     """``base`` with the groups ``extra`` sets added to it (or replacing them)."""
     merged = base.model_dump()
     for key in extra.model_fields_set - {"replace"}:
         value = getattr(extra, key)
-        if key in ("scoring", "discrimination") or replace or not merged.get(key):
-            merged[key] = value.model_dump() if key in ("scoring", "discrimination") else value
+        if key in _WHOLE_BLOCKS or replace or not merged.get(key):
+            merged[key] = value.model_dump() if key in _WHOLE_BLOCKS else value
         elif key == "functions":
             merged[key] = {**merged[key], **{k: list(merged[key].get(k, [])) + list(v) for k, v in value.items()}}
         else:
@@ -616,15 +620,15 @@ class Judge:
         """The function tagger's probabilities for each doc's duties (None for every doc without the model)."""
         if not self.use_function_model:
             return [None] * len(docs)
-        import numpy as np
         import pandas as pd
 
         duties = [(doc, span) for doc in docs for span in doc.spans.get("duties", [])]
         frame = pd.DataFrame({"text": [doc_text(doc)[s.start_char:s.end_char] for doc, s in duties],
                               "lemmas": [lemma_text_of_span(s) for _, s in duties]})
         proba = self.function_model.predict_proba(frame)
-        ends = np.cumsum([len(doc.spans.get("duties", [])) for doc in docs])
-        return [proba.iloc[end - len(doc.spans.get("duties", [])):end] for doc, end in zip(docs, ends)]
+        counts = [len(doc.spans.get("duties", [])) for doc in docs]
+        ends = np.cumsum(counts)
+        return [proba.iloc[end - count:end] for count, end in zip(counts, ends)]
 
     def _cm_roles(self, docs: list[Doc], judgements: list[Judgement]) -> list[bool]:
         if not self.use_cm_model:

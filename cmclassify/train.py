@@ -267,7 +267,6 @@ def _tally(lists: Sequence[Sequence[str]]) -> dict[str, int]:
 def function_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
     """One row per annotated duty of the ``gold`` ads found in the cleaned text: ``ad``, ``text``,
     ``lemmas`` (read as the pipeline reads a duty) and ``functions``, the codebook's functions it assigns."""
-    from .annotation_workflow import locate
     from .clean import clean
     from .nlp import blank_nlp, lemma_text_of_span
 
@@ -275,16 +274,26 @@ def function_examples(gold: Sequence[dict[str, Any]]) -> pd.DataFrame:
     cleaned = [clean(ad["description"] or "").text for ad in gold]
     rows: list[dict[str, Any]] = []
     for ad_index, (ad, text, doc) in enumerate(zip(gold, cleaned, nlp.pipe(cleaned))):
-        after = 0
-        for duty in ad["duties"]:
-            found = locate(text, duty["text"], after)
-            span = doc.char_span(*found, alignment_mode="expand") if found else None
-            if span is None:
-                continue
-            after = found[1]
-            rows.append({"ad": ad_index, "text": text[span.start_char:span.end_char], "lemmas": lemma_text_of_span(span),
-                         "functions": sorted(duty.get("functions") or [])})
+        for duty, span in zip(ad["duties"], duty_spans(doc, [d["text"] for d in ad["duties"]])):
+            if span is not None:
+                rows.append({"ad": ad_index, "text": text[span.start_char:span.end_char],
+                             "lemmas": lemma_text_of_span(span), "functions": sorted(duty.get("functions") or [])})
     return pd.DataFrame(rows, columns=["ad", "text", "lemmas", "functions"])
+
+
+def duty_spans(doc: Any, duty_texts: Sequence[str]) -> list[Any]:
+    """Each quoted duty as a span of ``doc`` (the cleaned ad), found in order, or None when not found."""
+    from .annotation_workflow import locate
+    from .nlp import doc_text
+
+    text, after, spans = doc_text(doc), 0, []
+    for quote in duty_texts:
+        found = locate(text, quote, after)
+        span = doc.char_span(*found, alignment_mode="expand") if found else None
+        if span is not None:
+            after = found[1]
+        spans.append(span)
+    return spans
 
 
 def fit_functions(frame: pd.DataFrame, tagger: FunctionTagger | None = None) -> FunctionTagger:

@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from cmclassify.annotation_workflow import locate
 from cmclassify.annotations import cv_groups, load_annotations
 from cmclassify.clean import clean
 from cmclassify.estimators import FunctionTagger
@@ -33,7 +32,7 @@ from cmclassify.classify import LABELLER
 from cmclassify.flag import JUDGE, _AdView, _functions, default_rules
 from cmclassify.metrics import decision_intervals
 from cmclassify.pipeline import load_nlp
-from cmclassify.train import function_examples
+from cmclassify.train import duty_spans, function_examples
 
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 MINIMUMS = (4, 5, 6)
@@ -46,14 +45,8 @@ def hand_counts(annotations):
     counts = []
     with nlp.select_pipes(disable=[LABELLER, JUDGE]):
         texts = [clean(a.description or "").text for a in annotations]
-        for a, text, doc in zip(annotations, texts, nlp.pipe(texts)):
-            spans, after = [], 0
-            for duty in a.duties:
-                found = locate(text, duty.text, after)
-                span = doc.char_span(*found, alignment_mode="expand") if found else None
-                if span is not None:
-                    spans.append(span)
-                    after = found[1]
+        for a, doc in zip(annotations, nlp.pipe(texts)):
+            spans = [s for s in duty_spans(doc, [d.text for d in a.duties]) if s is not None]
             doc.spans["duties"] = sorted(spans, key=lambda s: s.start_char)
             counts.append(len(_functions(_AdView(doc, compiled), list(doc.spans["duties"]))))
     return np.array(counts)
